@@ -1,0 +1,11 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { replaceOptionsBlock } from './render.js';
+import type { OptionTable } from './spec.js';
+
+/** Rewrites the README's generated options block; returns whether the file changed. */
+export async function syncOptionsReadme(readmePath: string, table: OptionTable): Promise<boolean> {
+  const before = await readFile(readmePath, 'utf8');
+  const after = replaceOptionsBlock(before, table);
+  if (after !== before) await writeFile(readmePath, after);
+  return after !== before;
+}

@@ -1,0 +1,50 @@
+export type OptionType = 'string' | 'int' | 'duration' | 'bool' | 'enum' | 'list';
+
+/** One option, defined once: parsing, env names, --help and the docs table all come from here. */
+export interface OptionSpec {
+  /** Long flag name without dashes, kebab-case (`stale-worktree-timeout`). */
+  name: string;
+  type: OptionType;
+  help: string;
+  /** Default value, already in the parsed form (durations in milliseconds). */
+  default?: string | number | boolean | string[];
+  /** One-letter alias (`v` for `-v`). */
+  short?: string;
+  /** Allowed values, for `enum`. */
+  choices?: readonly string[];
+  /** Inclusive bounds, for `int` and `duration` (milliseconds). */
+  min?: number;
+  max?: number;
+  /** Placeholder shown in help (`<url>`); derived from the type when missing. */
+  valueName?: string;
+  /** Extra env names read after the derived ones (e.g. a legacy name). */
+  extraEnv?: readonly string[];
+  /** Never echo the value in errors or docs. */
+  secret?: boolean;
+  /** Section heading in --help and docs. */
+  group?: string;
+  /** Not shown in --help (still parsed and documented). */
+  hidden?: boolean;
+}
+
+export interface OptionTable {
+  /** Env prefixes, first is the canonical one (`GITSYNC_`, then the legacy `GIT_SYNC_`). */
+  envPrefixes: readonly string[];
+  options: readonly OptionSpec[];
+}
+
+/** `stale-worktree-timeout` → `staleWorktreeTimeout`, the key in the parsed values. */
+export function optionKey(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Every env name that sets this option, in lookup order. */
+export function envNames(table: OptionTable, spec: OptionSpec): string[] {
+  const suffix = spec.name.toUpperCase().replace(/-/g, '_');
+  return [...table.envPrefixes.map((prefix) => prefix + suffix), ...(spec.extraEnv ?? [])];
+}
+
+/** Identity helper that keeps literal types, so tables read as data. */
+export function defineOptions<T extends OptionTable>(table: T): T {
+  return table;
+}
