@@ -1,10 +1,10 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 // Usage: gitpaas-options-doc README.md ./dist/options.js exportName [--check]
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { replaceOptionsBlock } from './render.js';
 import { syncOptionsReadme } from './readme.js';
+import { replaceOptionsBlock } from './render.js';
 import type { OptionTable } from './spec.js';
 
 const [readme, modulePath, exportName, mode] = process.argv.slice(2);

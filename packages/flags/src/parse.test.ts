@@ -11,7 +11,13 @@ const table = defineOptions({
     { name: 'max-failures', type: 'int', default: 0, help: 'failures' },
     { name: 'depth', type: 'int', default: 1, min: 0, help: 'depth' },
     { name: 'one-time', type: 'bool', default: false, help: 'once' },
-    { name: 'submodules', type: 'enum', choices: ['recursive', 'shallow', 'off'], default: 'recursive', help: 's' },
+    {
+      name: 'submodules',
+      type: 'enum',
+      choices: ['recursive', 'shallow', 'off'],
+      default: 'recursive',
+      help: 's',
+    },
     { name: 'git-config', type: 'list', help: 'config' },
     { name: 'verbose', short: 'v', type: 'int', default: 0, help: 'verbosity' },
     { name: 'password', type: 'string', secret: true, help: 'pw' },
@@ -31,8 +37,16 @@ function bad(argv: string[], env: Record<string, string> = {}): FlagError {
 
 describe('parseOptions', () => {
   it('fills defaults and converts types', () => {
-    const { values, explicit } = parseOptions(table, { argv: ['--repo', 'file:///r', '--period=1m30s', '--one-time'] });
-    expect(values).toMatchObject({ repo: 'file:///r', period: 90_000, oneTime: true, depth: 1, submodules: 'recursive' });
+    const { values, explicit } = parseOptions(table, {
+      argv: ['--repo', 'file:///r', '--period=1m30s', '--one-time'],
+    });
+    expect(values).toMatchObject({
+      repo: 'file:///r',
+      period: 90_000,
+      oneTime: true,
+      depth: 1,
+      submodules: 'recursive',
+    });
     expect([...explicit].sort()).toEqual(['oneTime', 'period', 'repo']);
   });
 
@@ -48,14 +62,12 @@ describe('parseOptions', () => {
   });
 
   it('collects repeated list flags and splits list env on commas', () => {
-    expect(parseOptions(table, { argv: ['--git-config', 'a.b:c', '--git-config=d.e:f'] }).values.gitConfig).toEqual([
-      'a.b:c',
-      'd.e:f',
-    ]);
-    expect(parseOptions(table, { argv: [], env: { GITSYNC_GIT_CONFIG: 'a.b:c, d.e:f' } }).values.gitConfig).toEqual([
-      'a.b:c',
-      'd.e:f',
-    ]);
+    expect(
+      parseOptions(table, { argv: ['--git-config', 'a.b:c', '--git-config=d.e:f'] }).values.gitConfig,
+    ).toEqual(['a.b:c', 'd.e:f']);
+    expect(
+      parseOptions(table, { argv: [], env: { GITSYNC_GIT_CONFIG: 'a.b:c, d.e:f' } }).values.gitConfig,
+    ).toEqual(['a.b:c', 'd.e:f']);
   });
 
   it('keeps everything after -- untouched', () => {
@@ -67,7 +79,9 @@ describe('parseOptions', () => {
 
   it('replaces table defaults with caller defaults only when the user set nothing', () => {
     expect(parseOptions(table, { argv: [], defaults: { maxFailures: -1 } }).values.maxFailures).toBe(-1);
-    expect(parseOptions(table, { argv: ['--max-failures=3'], defaults: { maxFailures: -1 } }).values.maxFailures).toBe(3);
+    expect(
+      parseOptions(table, { argv: ['--max-failures=3'], defaults: { maxFailures: -1 } }).values.maxFailures,
+    ).toBe(3);
   });
 
   it('rejects bad input with one line naming the flag', () => {
@@ -75,7 +89,9 @@ describe('parseOptions', () => {
     expect(bad(['--period', 'soon']).message).toMatch(/^--period: "soon" is not a duration/);
     expect(bad(['--period', '5ms']).message).toBe('--period: 5ms is too small, use at least 10ms');
     expect(bad(['--depth', '-1']).message).toBe('--depth: -1 is too small, use at least 0');
-    expect(bad(['--submodules', 'all']).message).toBe('--submodules: "all" is not one of recursive, shallow, off');
+    expect(bad(['--submodules', 'all']).message).toBe(
+      '--submodules: "all" is not one of recursive, shallow, off',
+    );
     expect(bad(['--repo']).message).toBe('--repo needs a value: --repo=<string>');
     expect(bad(['--repo', '--depth', '1']).message).toMatch(/^--repo needs a value/);
     expect(bad([], { GITSYNC_DEPTH: 'x' }).message).toBe('GITSYNC_DEPTH: "x" is not a whole number');

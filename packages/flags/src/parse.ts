@@ -61,18 +61,28 @@ export function parseOptions(table: OptionTable, input: ParseInput): ParsedOptio
     }
     const spec = byName.get(token.name);
     if (!spec) {
-      throw new FlagError('E_UNKNOWN_FLAG', `unknown flag ${token.rawName}: run with --help to see the flags`, token.rawName);
+      throw new FlagError(
+        'E_UNKNOWN_FLAG',
+        `unknown flag ${token.rawName}: run with --help to see the flags`,
+        token.rawName,
+      );
     }
     const flag = `--${spec.name}`;
     let raw = token.value;
     if (spec.type === 'bool') {
       raw ??= 'true';
-    } else if (raw === undefined || (!token.inlineValue && raw.startsWith('--') && byName.has(raw.slice(2).split('=')[0]!))) {
+    } else if (
+      raw === undefined ||
+      (!token.inlineValue && raw.startsWith('--') && byName.has(raw.slice(2).split('=')[0]!))
+    ) {
       throw new FlagError('E_BAD_FLAG', `${flag} needs a value: ${flag}=${placeholder(spec)}`, flag);
     }
     const key = optionKey(spec.name);
     const value = convert(spec, raw, flag);
-    values[key] = spec.type === 'list' ? [...((values[key] as string[] | undefined) ?? []), ...(value as string[])] : value;
+    values[key] =
+      spec.type === 'list'
+        ? [...((values[key] as string[] | undefined) ?? []), ...(value as string[])]
+        : value;
     explicit.add(key);
   }
 
@@ -98,7 +108,11 @@ export function parseOptions(table: OptionTable, input: ParseInput): ParsedOptio
 function convert(spec: OptionSpec, raw: string, source: string): OptionValue {
   const shown = spec.secret ? '(hidden)' : JSON.stringify(raw);
   const bad = (what: string) =>
-    new FlagError('E_BAD_FLAG', `${source}: ${shown} is not ${what}`, source.startsWith('-') ? source : undefined);
+    new FlagError(
+      'E_BAD_FLAG',
+      `${source}: ${shown} is not ${what}`,
+      source.startsWith('-') ? source : undefined,
+    );
   switch (spec.type) {
     case 'string':
       return raw;
@@ -135,10 +149,18 @@ function convert(spec: OptionSpec, raw: string, source: string): OptionValue {
 function checkRange(spec: OptionSpec, n: number, source: string, shown: string): void {
   const show = (v: number) => (spec.type === 'duration' ? formatDuration(v) : String(v));
   if (spec.min !== undefined && n < spec.min) {
-    throw new FlagError('E_BAD_FLAG', `${source}: ${shown} is too small, use at least ${show(spec.min)}`, source);
+    throw new FlagError(
+      'E_BAD_FLAG',
+      `${source}: ${shown} is too small, use at least ${show(spec.min)}`,
+      source,
+    );
   }
   if (spec.max !== undefined && n > spec.max) {
-    throw new FlagError('E_BAD_FLAG', `${source}: ${shown} is too large, use at most ${show(spec.max)}`, source);
+    throw new FlagError(
+      'E_BAD_FLAG',
+      `${source}: ${shown} is too large, use at most ${show(spec.max)}`,
+      source,
+    );
   }
 }
 

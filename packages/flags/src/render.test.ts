@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { OPTIONS_END, OPTIONS_START, renderHelp, renderOptionsMarkdown, replaceOptionsBlock } from './render.js';
+import {
+  OPTIONS_END,
+  OPTIONS_START,
+  renderHelp,
+  renderOptionsMarkdown,
+  replaceOptionsBlock,
+} from './render.js';
 import { defineOptions } from './spec.js';
 
 const table = defineOptions({

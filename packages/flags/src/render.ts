@@ -44,7 +44,11 @@ export function renderHelp(table: OptionTable, text: HelpText): string {
       const def = shownDefault(spec);
       const env = envNames(table, spec)[0];
       const help = `${spec.help}${def ? ` (default ${def})` : ''} [$${env}]`;
-      lines.push(flag.length + 2 > width ? `  ${flag}\n  ${' '.repeat(width)}${help}` : `  ${flag.padEnd(width)}${help}`);
+      lines.push(
+        flag.length + 2 > width
+          ? `  ${flag}\n  ${' '.repeat(width)}${help}`
+          : `  ${flag.padEnd(width)}${help}`,
+      );
     }
     lines.push('');
   }
