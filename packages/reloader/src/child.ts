@@ -1,0 +1,116 @@
+import { constants } from 'node:os';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import { groupAlive, signalGroup } from './group.js';
+
+export interface ChildExit {
+  code: number | null;
+  signal: string | null;
+  /** Set when the process could not be started at all (e.g. command not found). */
+  error?: string;
+}
+
+export interface SpawnInput {
+  command: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Run `command[0]` through the shell (for `--build "npm ci"` and one-string commands). */
+  shell?: boolean;
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+/** Every group leader still running, so an unexpected exit of the reloader can SIGKILL them. */
+const running = new Set<number>();
+function killAllOnExit(): void {
+  for (const pgid of running) signalGroup(pgid, 'SIGKILL');
+}
+
+/** A child process that leads its own process group, so stopping it reaches every grandchild. */
+export class Child {
+  readonly pid: number | undefined;
+  /** Resolves once the direct child has exited (never rejects). */
+  readonly exited: Promise<ChildExit>;
+  exit: ChildExit | null = null;
+  private stopping: Promise<ChildExit> | null = null;
+
+  constructor(input: SpawnInput) {
+    const [file, ...args] = input.command;
+    const subprocess: ResultPromise = execa(file!, args, {
+      cwd: input.cwd,
+      env: input.env,
+      extendEnv: false,
+      shell: input.shell ?? false,
+      detached: true,
+      cleanup: false,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      stripFinalNewline: false,
+    });
+    this.pid = subprocess.pid;
+    if (this.pid !== undefined) {
+      if (running.size === 0) process.on('exit', killAllOnExit);
+      running.add(this.pid);
+    }
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = subprocess[stream];
+      if (source)
+        createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+          input.onLine(stream, line),
+        );
+    }
+    this.exited = subprocess.then(
+      (result) => {
+        const failedToStart = result.failed && result.exitCode === undefined && !result.signal;
+        const exit: ChildExit = {
+          code: result.exitCode ?? null,
+          signal: result.signal ?? null,
+          ...(failedToStart ? { error: result.originalMessage || result.shortMessage } : {}),
+        };
+        this.exit = exit;
+        return exit;
+      },
+      (error: unknown) => {
+        const exit: ChildExit = { code: null, signal: null, error: String(error) };
+        this.exit = exit;
+        return exit;
+      },
+    );
+  }
+
+  /**
+   * Stops the whole process group: `signal`, then SIGKILL after `timeoutMs` if anything in the
+   * group is still alive. Also cleans up grandchildren left behind by a child that already exited.
+   */
+  stop(signal: NodeJS.Signals, timeoutMs: number): Promise<ChildExit> {
+    this.stopping ??= this.stopGroup(signal, timeoutMs);
+    return this.stopping;
+  }
+
+  private async stopGroup(signal: NodeJS.Signals, timeoutMs: number): Promise<ChildExit> {
+    const pgid = this.pid;
+    if (pgid === undefined) return this.exited;
+    if (signalGroup(pgid, signal)) {
+      const deadline = Date.now() + timeoutMs;
+      await Promise.race([this.exited, sleep(timeoutMs)]);
+      while (groupAlive(pgid) && Date.now() < deadline) await sleep(50);
+      if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+    }
+    const exit = await this.exited;
+    for (let i = 0; i < 100 && groupAlive(pgid); i++) await sleep(20);
+    running.delete(pgid);
+    if (running.size === 0) process.off('exit', killAllOnExit);
+    return exit;
+  }
+}
+
+/** Exit status the way a shell reports it: the code, or 128 + signal number. */
+export function exitStatus(exit: ChildExit | null): number {
+  if (!exit) return 0;
+  if (exit.code !== null) return exit.code;
+  if (exit.signal) {
+    return 128 + (constants.signals[exit.signal as NodeJS.Signals] ?? 15);
+  }
+  return 1;
+}

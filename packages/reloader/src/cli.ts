@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+import { FlagError, parseOptions, renderHelp } from '@gitpaas/flags';
+import { pino } from 'pino';
+import { ReloaderError } from './errors.js';
+import { shortRevision } from './format.js';
+import type { Logger } from './logger.js';
+import { options, toReloaderOptions } from './options.js';
+import { createReloader, type Reloader } from './reloader.js';
+
+const HELP = {
+  usage: 'reloader [options] -- <command> [args…]',
+  description:
+    'Runs the command from the published revision and replaces it when the link moves: with --port, the new\nprocess starts beside the old one and traffic switches only once it is ready; if it fails, the old keeps serving.',
+  examples: [
+    'reloader --watch /git/app --port 8080 --ready-path /healthz --build "npm ci --omit=dev" -- node server.js',
+    'reloader --watch ./src -- node worker.js',
+  ],
+};
+
+function fail(error: unknown): never {
+  const usage = error instanceof FlagError || (error instanceof ReloaderError && error.exitCode === 2);
+  process.stderr.write(`reloader: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(usage ? 2 : 1);
+}
+
+function debugEnabled(): boolean {
+  return /(^|,)gitpaas:(\*|reloader)/.test(process.env.DEBUG ?? '');
+}
+
+function prettyLogger(): Logger {
+  const write = (level: string) => (msg: string, fields?: object) => {
+    const extra = Object.entries(fields ?? {})
+      .filter(([, value]) => value !== undefined && value !== null)
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' ');
+    process.stderr.write(`[reloader] ${level}${msg}${extra ? ` ${extra}` : ''}\n`);
+  };
+  const debug = debugEnabled() ? write('debug: ') : () => {};
+  return { debug, info: write(''), warn: write('warning: '), error: write('error: ') };
+}
+
+function jsonLogger(): Logger {
+  const log = pino({ name: 'reloader', level: debugEnabled() ? 'debug' : 'info' }, pino.destination(2));
+  return {
+    debug: (msg, fields) => log.debug(fields ?? {}, msg),
+    info: (msg, fields) => log.info(fields ?? {}, msg),
+    warn: (msg, fields) => log.warn(fields ?? {}, msg),
+    error: (msg, fields) => log.error(fields ?? {}, msg),
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const dashdash = argv.indexOf('--');
+  const own = dashdash < 0 ? argv : argv.slice(0, dashdash);
+  if (own.includes('--help') || own.includes('-h')) {
+    process.stdout.write(renderHelp(options, HELP));
+    return;
+  }
+  let reloader: Reloader;
+  let json: boolean;
+  try {
+    const parsed = parseOptions(options, { argv, env: process.env });
+    if (parsed.positionals.length) {
+      throw new FlagError(
+        'E_BAD_FLAG',
+        `unexpected argument "${parsed.positionals[0]}": put the command after --, e.g. reloader -- node server.js`,
+      );
+    }
+    const reloaderOptions = toReloaderOptions(parsed.values, parsed.rest);
+    json = reloaderOptions.logFormat === 'json';
+    reloader = createReloader({ ...reloaderOptions, logger: json ? jsonLogger() : prettyLogger() });
+  } catch (error) {
+    fail(error);
+  }
+
+  reloader.on('output', ({ revision, stream, line }) => {
+    const out = stream === 'stderr' ? process.stderr : process.stdout;
+    out.write(
+      json
+        ? `${JSON.stringify({ time: new Date().toISOString(), revision, stream, line })}\n`
+        : `[${shortRevision(revision)}] ${line}\n`,
+    );
+  });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(json ? '' : `[reloader] ${signal}: stopping\n`);
+    reloader.stop().then(
+      () => process.exit(reloader.exitCode),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  try {
+    await reloader.start();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+await main();

@@ -1,0 +1,11 @@
+import { formatDuration } from '@gitpaas/flags';
+
+/** Milliseconds as a Go-style duration, rounded to whole milliseconds. */
+export function formatMs(ms: number): string {
+  return formatDuration(Math.round(ms));
+}
+
+/** The short form of a revision used as an output prefix. */
+export function shortRevision(revision: string | null): string {
+  return revision ? revision.slice(0, 7) : 'app';
+}

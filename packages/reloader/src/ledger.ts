@@ -1,0 +1,96 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from './logger.js';
+
+export type ReleaseOutcome = 'starting' | 'live' | 'failed' | 'superseded' | 'retired';
+
+/** One attempt to run a revision: what happened to it and when. */
+export interface Release {
+  id: number;
+  /** The commit hash (basename of the link target); null in directory mode. */
+  revision: string | null;
+  dir: string;
+  /** starting → live → retired, or failed; superseded when a newer revision arrived before it went live. */
+  outcome: ReleaseOutcome;
+  reason?: string;
+  /** The last output lines (build and app), kept for failed releases. */
+  lastOutput?: string[];
+  times: { detected: string; buildMs?: number; readyMs?: number; switchedAt?: string; endedAt?: string };
+}
+
+const KEPT_IN_MEMORY = 100;
+const LOADED_FROM_DISK = 50;
+
+/** The release ledger: newest first in memory, and one JSON line per transition in `releases.jsonl`. */
+export class Ledger {
+  readonly releases: Release[] = [];
+  private nextId = 1;
+  private writes: Promise<void> = Promise.resolve();
+  private readonly file: string | null;
+
+  constructor(
+    stateDir: string | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.file = stateDir ? join(stateDir, 'releases.jsonl') : null;
+  }
+
+  /** Loads the latest releases of previous runs, so ids keep counting and status shows history. */
+  async load(): Promise<void> {
+    if (!this.file) return;
+    await mkdir(join(this.file, '..'), { recursive: true });
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch {
+      return;
+    }
+    const byId = new Map<number, Release>();
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const release = JSON.parse(line) as Release;
+        if (typeof release.id === 'number') byId.set(release.id, release);
+      } catch {
+        // A torn last line from a crash is skipped; the rest of the ledger is still good.
+      }
+    }
+    const ids = [...byId.keys()].sort((a, b) => b - a);
+    this.nextId = (ids[0] ?? 0) + 1;
+    for (const id of ids.slice(0, LOADED_FROM_DISK)) {
+      const release = byId.get(id)!;
+      // A release that was live or starting when the previous run ended is over now.
+      if (release.outcome === 'live' || release.outcome === 'starting') release.outcome = 'retired';
+      this.releases.push(release);
+    }
+  }
+
+  create(revision: string | null, dir: string): Release {
+    const release: Release = {
+      id: this.nextId++,
+      revision,
+      dir,
+      outcome: 'starting',
+      times: { detected: new Date().toISOString() },
+    };
+    this.releases.unshift(release);
+    if (this.releases.length > KEPT_IN_MEMORY) this.releases.length = KEPT_IN_MEMORY;
+    return release;
+  }
+
+  /** Appends the release's current state; write errors are logged, never fatal. */
+  record(release: Release): void {
+    const file = this.file;
+    if (!file) return;
+    const line = `${JSON.stringify(release)}\n`;
+    this.writes = this.writes.then(() =>
+      appendFile(file, line).catch((error: unknown) =>
+        this.logger.warn('cannot append to the release ledger', { file, error: String(error) }),
+      ),
+    );
+  }
+
+  flush(): Promise<void> {
+    return this.writes;
+  }
+}

@@ -1,0 +1,208 @@
+import { defineOptions, FlagError, type ParsedOptions } from '@gitpaas/flags';
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
+
+/** The reloader's flag table: parsing, env (`GITPAAS_*`), --help and the README table come from it. */
+export const options = defineOptions({
+  envPrefixes: ['GITPAAS_'],
+  options: [
+    {
+      name: 'watch',
+      type: 'string',
+      valueName: '<path>',
+      group: 'Watching',
+      help: 'a symlink (revision mode: run from its target, replace once per link change) or a directory (directory mode: replace on file changes)',
+    },
+    {
+      name: 'poll',
+      type: 'duration',
+      default: 0,
+      min: 0,
+      group: 'Watching',
+      help: 'revision mode: check the link every interval instead of using file events (for volumes without inotify); 0 uses events',
+    },
+    {
+      name: 'wait-timeout',
+      type: 'duration',
+      default: 300_000,
+      min: 0,
+      group: 'Watching',
+      help: 'how long to wait at start-up for the watched path to appear before giving up (exit 2); 0 waits forever',
+    },
+    {
+      name: 'debounce',
+      type: 'duration',
+      default: 200,
+      min: 0,
+      group: 'Watching',
+      help: 'directory mode: replace this long after the last change',
+    },
+    {
+      name: 'max-wait',
+      type: 'duration',
+      default: 2000,
+      min: 0,
+      group: 'Watching',
+      help: 'directory mode: replace at the latest this long after the first change of a burst',
+    },
+    {
+      name: 'ignore',
+      type: 'list',
+      default: ['.git', 'node_modules'],
+      valueName: '<glob>',
+      group: 'Watching',
+      help: 'directory mode: paths to ignore (picomatch globs; a name without / matches any path segment); repeat the flag, or commas in the env',
+    },
+    {
+      name: 'port',
+      type: 'int',
+      min: 1,
+      max: 65535,
+      group: 'Handoff',
+      help: 'public port: proxy HTTP and websockets to the live child (which gets a private PORT) and switch with zero downtime; without it, restart mode (stop old, start new)',
+    },
+    {
+      name: 'host',
+      type: 'string',
+      default: '0.0.0.0',
+      group: 'Handoff',
+      help: 'address the public port listens on',
+    },
+    {
+      name: 'ready-path',
+      type: 'string',
+      valueName: '<path>',
+      group: 'Handoff',
+      help: 'HTTP path that answers 2xx when the new child is ready (e.g. /healthz); without it, ready means the private port accepts a TCP connection',
+    },
+    {
+      name: 'ready-timeout',
+      type: 'duration',
+      default: 30_000,
+      min: 1,
+      group: 'Handoff',
+      help: 'a new child not ready within this long is stopped and the old one keeps serving',
+    },
+    {
+      name: 'drain-timeout',
+      type: 'duration',
+      default: 30_000,
+      min: 0,
+      group: 'Handoff',
+      help: 'after a switch, how long the old child may finish in-flight requests and websockets before it is stopped',
+    },
+    {
+      name: 'build',
+      type: 'string',
+      valueName: '<command>',
+      group: 'Process',
+      help: 'shell command run in the new release directory before starting it (e.g. "npm ci --omit=dev"); failure keeps the old release',
+    },
+    {
+      name: 'stop-signal',
+      type: 'enum',
+      choices: SIGNALS,
+      default: 'SIGTERM',
+      group: 'Process',
+      help: 'signal sent to the whole process group of a child being stopped',
+    },
+    {
+      name: 'stop-timeout',
+      type: 'duration',
+      default: 10_000,
+      min: 0,
+      group: 'Process',
+      help: 'after the stop signal, how long before the process group gets SIGKILL',
+    },
+    {
+      name: 'state-dir',
+      type: 'string',
+      valueName: '<dir>',
+      group: 'Status',
+      help: 'directory for releases.jsonl, the release ledger (one JSON line per release transition)',
+    },
+    {
+      name: 'http-bind',
+      type: 'string',
+      valueName: '<host:port>',
+      group: 'Status',
+      help: 'serve GET /status and GET /metrics here (e.g. 127.0.0.1:9090 or :9090)',
+    },
+    {
+      name: 'log-format',
+      type: 'enum',
+      choices: ['pretty', 'json'],
+      default: 'pretty',
+      group: 'Status',
+      help: 'child output as "[abc1234] line" and plain log lines, or everything as JSON lines',
+    },
+  ],
+});
+
+export type StopSignal = (typeof SIGNALS)[number];
+
+/** Everything createReloader takes; durations in milliseconds. */
+export interface ReloaderOptions {
+  /** The command to run, as argv (a single element with spaces runs through the shell). */
+  command: string[];
+  watch?: string;
+  poll?: number;
+  waitTimeout?: number;
+  debounce?: number;
+  maxWait?: number;
+  ignore?: string[];
+  port?: number;
+  host?: string;
+  readyPath?: string;
+  readyTimeout?: number;
+  drainTimeout?: number;
+  build?: string;
+  stopSignal?: StopSignal;
+  stopTimeout?: number;
+  stateDir?: string;
+  httpBind?: string;
+  logFormat?: 'pretty' | 'json';
+  /** Working directory when nothing is watched or in directory mode; defaults to process.cwd(). */
+  cwd?: string;
+  /** Environment for children; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Turns parsed flag values (and the command after `--`) into ReloaderOptions; throws FlagError on bad input. */
+export function toReloaderOptions(values: ParsedOptions['values'], command: string[]): ReloaderOptions {
+  if (command.length === 0 || !command[0]) {
+    throw new FlagError(
+      'E_MISSING_FLAG',
+      'no command to run: put it after --, e.g. reloader --watch app -- node server.js',
+    );
+  }
+  const readyPath = values.readyPath as string | undefined;
+  if (readyPath !== undefined && !readyPath.startsWith('/')) {
+    throw new FlagError(
+      'E_BAD_FLAG',
+      `--ready-path: "${readyPath}" must start with /, e.g. /healthz`,
+      '--ready-path',
+    );
+  }
+  const httpBind = values.httpBind as string | undefined;
+  if (httpBind !== undefined) parseBind(httpBind);
+  const out: ReloaderOptions = { command };
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
+
+/** `127.0.0.1:9090`, `:9090`, `[::1]:9090` → host and port; throws FlagError naming --http-bind. */
+export function parseBind(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new FlagError(
+      'E_BAD_FLAG',
+      `--http-bind: "${text}" is not host:port, e.g. 127.0.0.1:9090 or :9090`,
+      '--http-bind',
+    );
+  }
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}

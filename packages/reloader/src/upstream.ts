@@ -1,0 +1,65 @@
+import { Agent } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** One child's private port as the proxy sees it: a keep-alive pool and what is still in flight. */
+export class Upstream {
+  readonly agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  /** Proxied requests not finished yet. */
+  inflight = 0;
+  /** Client sockets of upgraded connections (websockets) piped to this child. */
+  readonly upgraded = new Set<Socket>();
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(readonly port: number) {
+    // While draining, a socket handed back to the pool will never be used again: close it so
+    // keep-alive connections to the old child do not outlive the handoff.
+    this.agent.on('free', (socket: Socket) => {
+      if (this.draining) socket.destroy();
+    });
+  }
+
+  begin(): void {
+    this.inflight++;
+  }
+
+  end(): void {
+    this.inflight--;
+    this.checkIdle();
+  }
+
+  addUpgraded(socket: Socket): void {
+    this.upgraded.add(socket);
+    socket.once('close', () => {
+      this.upgraded.delete(socket);
+      this.checkIdle();
+    });
+  }
+
+  /** Stops reusing idle keep-alive sockets; resolves when nothing is in flight or upgraded. */
+  drain(): Promise<void> {
+    this.draining = true;
+    for (const sockets of Object.values(this.agent.freeSockets)) {
+      for (const socket of sockets ?? []) socket.destroy();
+    }
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  /** Closes whatever is left: upgraded sockets and pooled connections. */
+  close(): void {
+    this.draining = true;
+    for (const socket of this.upgraded) socket.destroy();
+    this.agent.destroy();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.inflight > 0 || this.upgraded.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
