@@ -1,0 +1,207 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createReloader, type Release, type Reloader, type ReloaderOptions } from '../src/index.js';
+import { freePort } from '../src/port.js';
+import { APP, get, hash, Layout, load, NODE, removeDir, revisionOf, tempDir, waitFor } from './helpers.js';
+
+let root: string | undefined;
+let reloader: Reloader | undefined;
+
+afterEach(async () => {
+  await reloader?.stop();
+  reloader = undefined;
+  await removeDir(root);
+  root = undefined;
+});
+
+async function setUp(extra: Partial<ReloaderOptions> = {}) {
+  root = await tempDir();
+  const layout = new Layout(root);
+  const port = await freePort();
+  const releases: Release[] = [];
+  const switches: Release[] = [];
+  const created = createReloader({
+    command: [NODE, APP],
+    watch: layout.link,
+    port,
+    host: '127.0.0.1',
+    readyPath: '/healthz',
+    drainTimeout: 5000,
+    stopTimeout: 5000,
+    ...extra,
+  });
+  reloader = created;
+  created.on('release', (release) => releases.push({ ...release, times: { ...release.times } }));
+  created.on('switch', (release) => switches.push({ ...release }));
+  const liveOn = (sha: string) =>
+    waitFor(() => switches.some((release) => release.revision === sha), {
+      message: `${sha.slice(0, 7)} live`,
+    });
+  const endedAs = (sha: string, outcome: Release['outcome']) =>
+    waitFor(() => releases.find((release) => release.revision === sha && release.outcome === outcome), {
+      message: `${sha.slice(0, 7)} ${outcome}`,
+    });
+  return { layout, port, reloader: created, releases, switches, liveOn, endedAs };
+}
+
+describe('handoff', () => {
+  it('serves every request across ten switches, with keep-alive clients and without', async () => {
+    const { layout, port, reloader, liveOn } = await setUp({ drainTimeout: 3000 });
+    await layout.add(hash('v0'));
+    await layout.flip(hash('v0'));
+    await reloader.start();
+    expect(revisionOf(await get(port))).toBe(hash('v0'));
+
+    let done = false;
+    // Some requests are POSTs taking 150 ms, so switches happen with requests in flight on the
+    // old child that only the drain can save (the app dies on SIGTERM, and a POST is not retried).
+    const slowEvery = (n: number) => (n % 5 === 0 ? { path: '/?ms=150', body: `order ${n}` } : '/');
+    const clients = [
+      load(port, { until: () => done, keepAlive: true, concurrency: 4, path: slowEvery }),
+      load(port, { until: () => done, keepAlive: false, concurrency: 2, path: slowEvery }),
+    ];
+    for (let i = 1; i <= 10; i++) {
+      await layout.add(hash(`v${i}`));
+      await layout.flip(hash(`v${i}`));
+      await liveOn(hash(`v${i}`));
+    }
+    done = true;
+    const [keepAlive, fresh] = await Promise.all(clients);
+    expect(keepAlive.errors).toEqual([]);
+    expect(fresh.errors).toEqual([]);
+    expect(keepAlive.ok).toBeGreaterThan(10);
+    expect(fresh.ok).toBeGreaterThan(10);
+    // The clients really crossed revisions, they did not just hammer one.
+    expect(keepAlive.revisions.size + fresh.revisions.size).toBeGreaterThan(2);
+    expect(revisionOf(await get(port))).toBe(hash('v10'));
+    const status = reloader.status();
+    expect(status.current?.revision).toBe(hash('v10'));
+    expect(status.current?.outcome).toBe('live');
+  });
+
+  it.each([
+    [
+      'its build fails',
+      { build: 'echo compiling; echo "error: cannot build" >&2; exit 4' },
+      {},
+      /--build exited with code 4/,
+      'error: cannot build',
+    ],
+    [
+      'it exits at start',
+      {},
+      { mode: 'exit' },
+      /exited with code 3 before it was ready/,
+      'boom: this revision cannot start',
+    ],
+    [
+      'it never gets ready',
+      { readyTimeout: 1500 },
+      { mode: 'never-ready' },
+      /not ready within 1\.5s \(GET \/healthz: answered 503\)/,
+      'starting',
+    ],
+  ])(
+    'keeps the old revision serving when the new one fails because %s',
+    async (_name, extra, app, reason, line) => {
+      const build = (extra as { build?: string }).build;
+      const { layout, port, reloader, liveOn, endedAs } = await setUp({
+        ...extra,
+        // The good revisions build fine; only the bad one runs the failing script.
+        ...(build ? { build: `if [ -f bad ]; then ${build}; fi` } : {}),
+      });
+      await layout.add(hash('good'));
+      await layout.flip(hash('good'));
+      await reloader.start();
+
+      let done = false;
+      const client = load(port, { until: () => done, keepAlive: true, concurrency: 2 });
+      await layout.add(hash('bad'), app, build ? { bad: '' } : {});
+      await layout.flip(hash('bad'));
+      const failed = await endedAs(hash('bad'), 'failed');
+      expect(failed.reason).toMatch(reason);
+      expect(failed.lastOutput?.join('\n')).toContain(line);
+      expect(revisionOf(await get(port))).toBe(hash('good'));
+
+      // The next revision is tried normally.
+      await layout.add(hash('fixed'));
+      await layout.flip(hash('fixed'));
+      await liveOn(hash('fixed'));
+      done = true;
+      const result = await client;
+      expect(result.errors).toEqual([]);
+      expect(result.revisions.has(hash('bad'))).toBe(false);
+      expect(revisionOf(await get(port))).toBe(hash('fixed'));
+    },
+  );
+
+  it('keeps a websocket open through the switch and closes it cleanly when the drain ends', async () => {
+    const { layout, port, reloader, liveOn } = await setUp({ drainTimeout: 1500 });
+    await layout.add(hash('ws1'), { gracefulTerm: true });
+    await layout.flip(hash('ws1'));
+    await reloader.start();
+
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/`);
+    const messages: string[] = [];
+    socket.on('message', (data) => messages.push(String(data)));
+    const closed = new Promise<number>((done) => socket.on('close', (code) => done(code)));
+    await new Promise((done, fail) => socket.once('open', done).once('error', fail));
+    socket.send('before');
+    await waitFor(() => messages.includes(`${hash('ws1')}:before`), { message: 'echo before the switch' });
+
+    await layout.add(hash('ws2'));
+    await layout.flip(hash('ws2'));
+    await liveOn(hash('ws2'));
+    // The old child still serves its websocket during the drain…
+    socket.send('during');
+    await waitFor(() => messages.includes(`${hash('ws1')}:during`), { message: 'echo during the drain' });
+    // …while new connections reach the new child.
+    const fresh = new WebSocket(`ws://127.0.0.1:${port}/`);
+    const freshEcho = new Promise<string>((done) => fresh.once('message', (data) => done(String(data))));
+    await new Promise((done, fail) => fresh.once('open', done).once('error', fail));
+    fresh.send('hello');
+    expect(await freshEcho).toBe(`${hash('ws2')}:hello`);
+    fresh.close();
+
+    // At the end of the drain the old child is stopped and closes with 1001 "going away".
+    expect(await closed).toBe(1001);
+  });
+
+  it('retries the first start with backoff while nothing works, then runs the next good revision', async () => {
+    const { layout, port, reloader, releases, liveOn } = await setUp();
+    await layout.add(hash('broken'), { mode: 'exit' });
+    await layout.flip(hash('broken'));
+    await reloader.start();
+    expect((await get(port)).status).toBe(502);
+    await waitFor(() => releases.filter((release) => release.outcome === 'failed').length >= 2, {
+      message: 'a retry of the first start',
+    });
+    await layout.add(hash('works'));
+    await layout.flip(hash('works'));
+    await liveOn(hash('works'));
+    expect(revisionOf(await get(port))).toBe(hash('works'));
+  });
+
+  it('restarts a crashed app with backoff and marks a crash-looping revision failed', async () => {
+    const { layout, port, reloader, endedAs } = await setUp();
+    const crashes: number[] = [];
+    reloader.on('crash', (event) => crashes.push(event.restartInMs));
+    await layout.add(hash('fragile'));
+    await layout.flip(hash('fragile'));
+    await reloader.start();
+    const firstPid = reloader.status().pid;
+    await get(port, '/crash');
+    await waitFor(() => reloader.status().pid && reloader.status().pid !== firstPid, {
+      message: 'a restarted app',
+    });
+    expect(revisionOf(await get(port))).toBe(hash('fragile'));
+    expect(crashes).toEqual([500]);
+
+    await layout.add(hash('looping'), { mode: 'crash' });
+    await layout.flip(hash('looping'));
+    const failed = await endedAs(hash('looping'), 'failed');
+    expect(failed.reason).toMatch(/crash-looping: exited with code 5 5 times in a row/);
+    // Backoff grows instead of burning the CPU.
+    expect(crashes.slice(1, 6)).toEqual([500, 1000, 2000, 4000, 8000]);
+  });
+});

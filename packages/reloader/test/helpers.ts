@@ -1,0 +1,237 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const APP = join(here, 'fixtures', 'app.mjs');
+export const BIN = resolve(here, '..', 'dist', 'cli.js');
+export const NODE = process.execPath;
+
+/** Waits until `fn` returns something truthy; fails with `message` after `timeout` ms. */
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  {
+    timeout = 30_000,
+    interval = 50,
+    message = 'condition',
+  }: { timeout?: number; interval?: number; message?: string } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeout;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeout} ms waiting for ${message}${last ? `: ${String(last)}` : ''}`,
+      );
+    await sleep(interval);
+  }
+}
+
+export async function tempDir(prefix = 'reloader-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** A 40-hex "commit hash" derived from a name, so tests read as `hash('v2')`. */
+export function hash(name: string): string {
+  return createHash('sha1').update(name).digest('hex');
+}
+
+/** The git-sync layout made by hand: `<root>/.worktrees/<sha>/` and a relative link swapped by rename. */
+export class Layout {
+  readonly link: string;
+  constructor(
+    readonly root: string,
+    name = 'app',
+  ) {
+    this.link = join(root, name);
+  }
+
+  dir(sha: string): string {
+    return join(this.root, '.worktrees', sha);
+  }
+
+  /** Writes a worktree with app.json (the fixture's behaviour) and any extra files. */
+  async add(sha: string, app: object = {}, files: Record<string, string> = {}): Promise<string> {
+    const dir = this.dir(sha);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'app.json'), JSON.stringify(app));
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, name)), { recursive: true });
+      await writeFile(join(dir, name), text);
+    }
+    return dir;
+  }
+
+  /** Points the link at the worktree atomically (temp link + rename), like git-sync. */
+  async flip(sha: string): Promise<void> {
+    const temp = join(this.root, `.tmp-link-${sha.slice(0, 8)}-${process.hrtime.bigint()}`);
+    await symlink(join('.worktrees', sha), temp);
+    await rename(temp, this.link);
+  }
+}
+
+export interface Answer {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export function get(port: number, path = '/', agent: Agent | false = false, body?: string): Promise<Answer> {
+  return new Promise((done, fail) => {
+    const method = body === undefined ? 'GET' : 'POST';
+    const req = request({ host: '127.0.0.1', port, path, method, agent, timeout: 20_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => done({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      res.on('error', fail);
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+export function revisionOf(answer: Answer): string {
+  return (JSON.parse(answer.body) as { revision: string }).revision;
+}
+
+export interface LoadResult {
+  ok: number;
+  failed: number;
+  errors: string[];
+  revisions: Set<string>;
+}
+
+/**
+ * A bounded load client: `concurrency` loops send requests until `until()` is true, at most
+ * `max` requests in all and never past `timeoutMs`. Every non-200 answer or error is a failure.
+ */
+export async function load(
+  port: number,
+  {
+    until,
+    keepAlive,
+    concurrency = 4,
+    max = 50_000,
+    timeoutMs = 120_000,
+    path = () => '/',
+  }: {
+    until: () => boolean;
+    keepAlive: boolean;
+    concurrency?: number;
+    max?: number;
+    timeoutMs?: number;
+    /** The request to send as the n-th: a path, and a body to POST it (a POST is never retried by the proxy). */
+    path?: (n: number) => { path: string; body?: string } | string;
+  },
+): Promise<LoadResult> {
+  const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: concurrency }) : false;
+  const result: LoadResult = { ok: 0, failed: 0, errors: [], revisions: new Set() };
+  const deadline = Date.now() + timeoutMs;
+  let sent = 0;
+  const worker = async () => {
+    while (!until() && sent < max && Date.now() < deadline) {
+      const n = sent++;
+      try {
+        const next = path(n);
+        const answer =
+          typeof next === 'string'
+            ? await get(port, next, agent)
+            : await get(port, next.path, agent, next.body);
+        if (answer.status === 200) {
+          result.ok++;
+          result.revisions.add(revisionOf(answer));
+        } else {
+          result.failed++;
+          result.errors.push(`${answer.status} ${answer.body}`);
+        }
+      } catch (error) {
+        result.failed++;
+        result.errors.push(String(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  if (agent) agent.destroy();
+  return result;
+}
+
+/** A process is gone when kill(pid, 0) fails or it is a zombie nobody has reaped yet. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+export function pidsIn(file: string): number[] {
+  try {
+    return readFileSync(file, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The built bin as a real process, with its output collected. */
+export class BinProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}) {
+    const [file, ...before] = options.prefix ?? [NODE];
+    this.child = spawn(file!, [...before, ...(options.prefix ? [NODE] : []), BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((done) => this.child.on('exit', (code, signal) => done({ code, signal })));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Test clean-up: SIGTERM (so it stops its children), SIGKILL if that takes too long. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export async function removeDir(dir: string | undefined): Promise<void> {
+  if (dir) await rm(dir, { recursive: true, force: true });
+}
