@@ -1,3 +1,4 @@
+import { cp } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -7,4 +8,8 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The demo's example app ships inside the package, so `gitpaas demo` works from npm too.
+  async onSuccess() {
+    await cp('../../examples/hello', 'dist/examples/hello', { recursive: true });
+  },
 });

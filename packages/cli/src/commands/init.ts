@@ -1,0 +1,126 @@
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { Command } from '../command.js';
+import { GitpaasError } from '../errors.js';
+import { commandTable, parseCommand } from '../flags.js';
+import { git } from '../git.js';
+import { appNameFromRepo, initFiles } from '../init-files.js';
+import { version } from '../main.js';
+
+export const initOptions = commandTable([
+  {
+    name: 'repo',
+    type: 'string',
+    valueName: '<url>',
+    help: "The repository to deploy (default: this directory's git remote origin)",
+  },
+  { name: 'ref', type: 'string', default: 'HEAD', help: 'The branch, tag or commit to follow' },
+  { name: 'dir', type: 'string', default: 'gitpaas-deploy', help: 'Where to write the files' },
+  {
+    name: 'name',
+    type: 'string',
+    help: 'App name for the Kubernetes objects (default: from the repository name)',
+  },
+  {
+    name: 'port',
+    type: 'int',
+    default: 8080,
+    min: 1,
+    max: 65535,
+    help: 'The port your app listens on ($PORT)',
+  },
+  {
+    name: 'command',
+    type: 'string',
+    default: 'npm start',
+    help: "Your app's start command, run in each revision's directory",
+  },
+  { name: 'tag', type: 'string', help: 'Tag of the gitpaas images (default: this CLI version)' },
+  { name: 'force', type: 'bool', help: 'Overwrite files that already exist' },
+]);
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'write Compose and Kubernetes files that deploy your repository',
+  async run(argv, context) {
+    const parsed = parseCommand(initOptions, argv, context, {
+      usage: 'gitpaas init [--repo <url>] [--dir <path>] [--force]',
+      description:
+        'Writes ready-to-edit deployment files for a repository: compose.yaml + .env (Docker Compose)\n' +
+        'and k8s/ (kustomize: kubectl apply -k). Existing files are never overwritten without --force.',
+      examples: [
+        'gitpaas init                                   # in your clone: uses its origin remote',
+        'gitpaas init --repo https://github.com/you/app.git --ref main --dir deploy',
+        'gitpaas init --command "node server.js" --port 3000 --force',
+      ],
+    });
+    if (!parsed) return 0;
+    const v = parsed.values as {
+      repo?: string;
+      ref: string;
+      dir: string;
+      name?: string;
+      port: number;
+      command: string;
+      tag?: string;
+      force?: boolean;
+    };
+    const repo =
+      v.repo ??
+      (await git(['remote', 'get-url', 'origin'], { cwd: context.cwd }).catch(() => {
+        throw new GitpaasError(
+          'E_USAGE',
+          'no repository: pass --repo <url> (or run gitpaas init inside a clone with an origin remote)',
+        );
+      }));
+    const name = v.name ?? appNameFromRepo(repo);
+    if (!DNS_LABEL.test(name)) {
+      throw new GitpaasError(
+        'E_USAGE',
+        `--name: "${name}" is not a valid name: use lowercase letters, digits and dashes, starting with a letter`,
+      );
+    }
+    const dir = resolve(context.cwd, v.dir);
+    const files = initFiles({
+      repo,
+      ref: v.ref,
+      name,
+      port: v.port,
+      command: v.command,
+      tag: v.tag ?? version(),
+    });
+    if (!v.force) {
+      for (const file of files) {
+        const path = join(dir, file.path);
+        if (await exists(path)) {
+          throw new GitpaasError(
+            'E_EXISTS',
+            `${relative(context.cwd, path) || path} already exists: pass --force to overwrite, or --dir <path> to write elsewhere`,
+          );
+        }
+      }
+    }
+    for (const file of files) {
+      const path = join(dir, file.path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, file.content);
+    }
+    const { out } = context.terminal;
+    const shown = relative(context.cwd, dir) || '.';
+    out.write(`Wrote deployment files for ${out.colors.bold(repo)} in ${shown}/:\n`);
+    for (const file of files) out.write(`  ${file.path}\n`);
+    out.write(
+      `\nNext:\n  Compose:    cd ${shown} && docker compose up -d\n  Kubernetes: kubectl apply -k ${shown}/k8s\n`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,8 @@
+import type { Command } from '../command.js';
+import { runPackageBin } from '../delegate.js';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'the reloader alone: run a command, replace it on changes without dropping requests',
+  run: (argv, context) => runPackageBin('@gitpaas/reloader', argv, context),
+};

@@ -1,0 +1,97 @@
+import type { Command, CommandContext } from '../command.js';
+import { parseCommand } from '../flags.js';
+import { type CliLogger, createLogger, debugRequested } from '../logger.js';
+import { createProgress } from '../progress.js';
+import { redactUrl } from '../redact.js';
+import { createUp, type Up } from '../up.js';
+import { options, toUpConfig, upDefaults } from '../up-options.js';
+
+export function loggerFor(format: 'pretty' | 'json', context: CommandContext, verbose = false) {
+  const progress = createProgress(context.terminal.err, format === 'pretty');
+  const logger = createLogger({
+    format,
+    stream: progress.stream,
+    debug: verbose || debugRequested(context.env),
+  });
+  return { logger, progress };
+}
+
+/** Resolves when the command is asked to stop (Ctrl-C, SIGTERM). */
+export function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** Runs `up` until the signal aborts; `whileRunning` gets the started stack (the demo's tour). */
+export async function runUp(
+  up: Up,
+  context: CommandContext,
+  logger: CliLogger,
+  whileRunning?: (up: Up) => Promise<void>,
+): Promise<void> {
+  const onAbort = () => {
+    logger.info('stopping…');
+    void up.stop();
+  };
+  context.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await up.start();
+    if (!context.signal.aborted) {
+      await Promise.race([
+        whileRunning ? whileRunning(up) : aborted(context.signal),
+        aborted(context.signal),
+      ]);
+    }
+  } finally {
+    context.signal.removeEventListener('abort', onAbort);
+    await up.stop();
+  }
+}
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'sync a repository and run the app from it, switching revisions with zero downtime',
+  async run(argv, context) {
+    const parsed = parseCommand(
+      options,
+      argv,
+      context,
+      {
+        usage: 'gitpaas up --repo <url> [flags] -- <command…>',
+        description:
+          'Keeps <root>/<link> at the newest revision of --ref (git-sync) and runs <command> from it\n' +
+          '(reloader): each new revision is built, started beside the old one on a private $PORT, and\n' +
+          'gets the traffic of --port only once it is ready; a revision that fails keeps the old one\n' +
+          'serving. Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
+          'PaaS needs it: --max-failures -1 (retry forever, with backoff), --port 8080, --http-bind\n' +
+          '127.0.0.1:8081, old worktrees kept until the old process has drained.',
+        examples: [
+          'gitpaas up --repo https://github.com/you/app.git -- npm start',
+          'gitpaas up --repo git@github.com:you/app.git --ssh-key-file ~/.ssh/deploy --ref main \\',
+          '    --build "npm ci --omit=dev" --ready-path /healthz -- node server.js',
+          'GITSYNC_REPO=file:///srv/app.git GITPAAS_PORT=3000 gitpaas up -- node server.js',
+        ],
+      },
+      { defaults: upDefaults() },
+    );
+    if (!parsed) return 0;
+    const config = toUpConfig(parsed, context.env, context.cwd);
+    const verbose = Number(parsed.values.verbose ?? 0) > 0;
+    const { logger, progress } = loggerFor(config.logFormat, context, verbose);
+    const up = createUp({ config, logger, progress });
+    logger.info(`deploying ${redactUrl(config.sync.repo)} into ${config.sync.root}`);
+    await runUp(up, context, logger, async (running) => {
+      const port = config.reloader.port;
+      if (port) logger.info(`serving on http://${displayHost(config.reloader.host)}:${port}`);
+      if (running.url) logger.info(`status ${running.url}/status · trigger POST ${running.url}/sync`);
+      await aborted(context.signal);
+    });
+    return 0;
+  },
+};
+
+function displayHost(host: string | undefined): string {
+  return !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}

@@ -1,0 +1,75 @@
+import { access, cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GitpaasError } from './errors.js';
+import { git } from './git.js';
+
+/** The example app shipped in the package: dist/examples/hello (copied there at build time). */
+export async function exampleAppDir(): Promise<string> {
+  const candidates = [
+    // built: this module is a chunk in dist/
+    fileURLToPath(new URL('./examples/hello/', import.meta.url)),
+    // tests running the TypeScript sources: packages/cli/src → examples/hello of the monorepo
+    fileURLToPath(new URL('../../../examples/hello/', import.meta.url)),
+  ];
+  for (const dir of candidates) {
+    if (
+      await access(join(dir, 'server.js')).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      return dir;
+    }
+  }
+  throw new GitpaasError(
+    'E_DEMO',
+    'the example app is missing from this install: reinstall gitpaas (npm i -g gitpaas)',
+  );
+}
+
+/** A bare repository seeded with the example app, and a clone of it the tour commits in. */
+export interface DemoRepo {
+  /** The bare repository `up` deploys from (what a user clones and pushes to). */
+  bare: string;
+  /** A working clone for the tour's commits. */
+  clone: string;
+  /** The seeded commit. */
+  head: string;
+}
+
+export async function createDemoRepo(dir: string, appDir: string): Promise<DemoRepo> {
+  const bare = join(dir, 'hello.git');
+  const clone = join(dir, 'tour');
+  await git(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
+  await git(['init', '--quiet', '--initial-branch=main', clone]);
+  await cp(appDir, clone, { recursive: true });
+  await git(['add', '--all'], { cwd: clone });
+  await git(['commit', '--quiet', '-m', 'The example app'], { cwd: clone });
+  await git(['remote', 'add', 'origin', bare], { cwd: clone });
+  await git(['push', '--quiet', 'origin', 'main'], { cwd: clone });
+  return { bare, clone, head: await git(['rev-parse', 'HEAD'], { cwd: clone }) };
+}
+
+/** Writes files in the clone, commits and pushes them; returns the new commit hash. */
+export async function pushChange(
+  repo: DemoRepo,
+  files: Record<string, string | ((before: string) => string)>,
+  message: string,
+): Promise<string> {
+  for (const [name, content] of Object.entries(files)) {
+    const path = join(repo.clone, name);
+    const text = typeof content === 'function' ? content(await readFile(path, 'utf8')) : content;
+    await writeFile(path, text);
+  }
+  await git(['commit', '--quiet', '--all', '-m', message], { cwd: repo.clone });
+  await git(['push', '--quiet', 'origin', 'main'], { cwd: repo.clone });
+  return git(['rev-parse', 'HEAD'], { cwd: repo.clone });
+}
+
+/** Reverts the last commit and pushes; returns the new commit hash. */
+export async function pushRevert(repo: DemoRepo): Promise<string> {
+  await git(['revert', '--no-edit', 'HEAD'], { cwd: repo.clone });
+  await git(['push', '--quiet', 'origin', 'main'], { cwd: repo.clone });
+  return git(['rev-parse', 'HEAD'], { cwd: repo.clone });
+}

@@ -1,0 +1,159 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  defineOptions,
+  envNames,
+  type OptionSpec,
+  type OptionTable,
+  type OptionValue,
+  type ParsedOptions,
+} from '@gitpaas/flags';
+import { type GitSyncOptions, options as gitSyncTable, toGitSyncOptions } from '@gitpaas/git-sync';
+import { type ReloaderOptions, options as reloaderTable, toReloaderOptions } from '@gitpaas/reloader';
+import { GitpaasError } from './errors.js';
+import { logFormatOption } from './flags.js';
+
+/** Where `gitpaas up` serves status, metrics and the trigger unless --http-bind says otherwise. */
+export const DEFAULT_HTTP_BIND = '127.0.0.1:8081';
+/** The public port of `gitpaas up` unless --port says otherwise. */
+export const DEFAULT_PORT = 8080;
+
+/** Flags of the reloader that `up` sets itself: it watches git-sync's link, and serves one HTTP server. */
+const RELOADER_OWN = new Set(['watch', 'http-bind', 'log-format', 'state-dir']);
+/** Flags of git-sync that `up` replaces: the HTTP server is shared, the process keeps running, help is up's. */
+const GIT_SYNC_OWN = new Set(['http-bind', 'one-time', 'help', 'version']);
+
+const upOwnOptions: OptionSpec[] = [
+  {
+    name: 'http-bind',
+    type: 'string',
+    default: DEFAULT_HTTP_BIND,
+    valueName: '<host:port>',
+    group: 'gitpaas up',
+    help: "One HTTP server for both: GET / (200 once a revision is published), GET /status (sync + releases), GET /metrics (with --http-metrics), POST /sync (the trigger); '' turns it off",
+  },
+  {
+    name: 'state-dir',
+    type: 'string',
+    valueName: '<dir>',
+    group: 'gitpaas up',
+    help: 'Where the release ledger (releases.jsonl) is kept (default: beside --root, in <root>.state)',
+  },
+  { ...logFormatOption, group: 'gitpaas up' },
+];
+
+/** A copy of `spec` that keeps the env names it had in its own table, whatever the merged table's prefixes. */
+function keepEnv(table: OptionTable, spec: OptionSpec): OptionSpec {
+  return { ...spec, extraEnv: envNames(table, spec), group: spec.group };
+}
+
+/**
+ * The flags of `gitpaas up`: git-sync's and the reloader's tables merged, with the same flag
+ * and env names as the two bins (GITSYNC_…/GIT_SYNC_… and GITPAAS_…), plus up's own.
+ */
+export const options = defineOptions({
+  envPrefixes: [],
+  options: [
+    ...upOwnOptions.map((spec) => keepEnv({ envPrefixes: ['GITPAAS_'], options: upOwnOptions }, spec)),
+    ...gitSyncTable.options
+      .filter((spec) => !GIT_SYNC_OWN.has(spec.name))
+      .map((spec) => keepEnv(gitSyncTable, { ...spec, group: `Sync: ${spec.group ?? 'options'}` })),
+    ...reloaderTable.options
+      .filter((spec) => !RELOADER_OWN.has(spec.name) && !GIT_SYNC_OWN.has(spec.name))
+      .filter((spec) => !gitSyncTable.options.some((other) => other.name === spec.name))
+      .map((spec) => keepEnv(reloaderTable, { ...spec, group: `Run: ${spec.group ?? 'options'}` })),
+  ],
+});
+
+const gitSyncNames = new Set(
+  gitSyncTable.options.map((spec) => spec.name).filter((name) => !GIT_SYNC_OWN.has(name)),
+);
+const reloaderNames = new Set(
+  reloaderTable.options.map((spec) => spec.name).filter((name) => !RELOADER_OWN.has(name)),
+);
+
+/** The default --root: a directory per repository under the user's state dir. */
+export function defaultRoot(env: NodeJS.ProcessEnv, repo: string): string {
+  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  const leaf =
+    (
+      repo
+        .replace(/[/\\]+$/, '')
+        .split(/[/:\\]/)
+        .pop() ?? 'repo'
+    ).replace(/\.git$/, '') || 'repo';
+  return join(base, 'gitpaas', leaf.replace(/[^\w.-]+/g, '-'));
+}
+
+/**
+ * Defaults a PaaS needs, which differ from the bare git-sync's: retry sync failures forever
+ * (with backoff), serve on a public port with zero-downtime switches, one HTTP server.
+ */
+export function upDefaults(): Record<string, OptionValue> {
+  // waitTimeout 0: the sync retries forever, so the reloader waits for the first revision as long.
+  const defaults: Record<string, OptionValue> = { maxFailures: -1, port: DEFAULT_PORT, waitTimeout: 0 };
+  // The capped exponential retry backoff is opt-in in the bare git-sync; `up` turns it on.
+  if (gitSyncTable.options.some((spec) => spec.name === 'max-sync-backoff')) defaults.maxSyncBackoff = 60_000;
+  return defaults;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function pick(values: ParsedOptions['values'], names: Set<string>): ParsedOptions['values'] {
+  const out: ParsedOptions['values'] = {};
+  for (const name of names) {
+    const key = camel(name);
+    if (values[key] !== undefined) out[key] = values[key];
+  }
+  return out;
+}
+
+export interface UpConfig {
+  sync: GitSyncOptions;
+  reloader: ReloaderOptions;
+  /** '' when the HTTP server is off. */
+  httpBind: string;
+  httpMetrics: boolean;
+  logFormat: 'pretty' | 'json';
+}
+
+/**
+ * Parsed `up` flags → the two libraries' options. The reloader watches git-sync's link, and
+ * old worktrees are kept at least as long as a handoff can take (ready + drain + stop), so
+ * the draining process never loses its files.
+ */
+export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: string): UpConfig {
+  const { values, explicit } = parsed;
+  if (!values.repo) {
+    throw new GitpaasError(
+      'E_USAGE',
+      '--repo is required: the git URL to deploy, e.g. --repo https://github.com/you/app.git',
+    );
+  }
+  const syncValues = pick(values, gitSyncNames);
+  // The bare git-sync's default root suits a container; on a workstation use the user's state dir.
+  syncValues.root = resolve(
+    cwd,
+    String(explicit.has('root') ? values.root : defaultRoot(env, String(values.repo))),
+  );
+  const reloaderValues = pick(values, reloaderNames);
+  const handoff =
+    Number(reloaderValues.readyTimeout ?? 30_000) +
+    Number(reloaderValues.drainTimeout ?? 30_000) +
+    Number(reloaderValues.stopTimeout ?? 10_000);
+  if (!explicit.has('staleWorktreeTimeout')) syncValues.staleWorktreeTimeout = handoff + 60_000;
+  const sync = toGitSyncOptions(syncValues);
+  const link = resolve(sync.root, sync.link ?? '');
+  reloaderValues.watch = link;
+  reloaderValues.stateDir = resolve(cwd, String(values.stateDir ?? `${sync.root}.state`));
+  const reloader = toReloaderOptions(reloaderValues, parsed.rest);
+  return {
+    sync,
+    reloader,
+    httpBind: String(values.httpBind ?? ''),
+    httpMetrics: Boolean(values.httpMetrics),
+    logFormat: values.logFormat === 'json' ? 'json' : 'pretty',
+  };
+}

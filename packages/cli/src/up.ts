@@ -1,0 +1,185 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGitSync, type GitSync } from '@gitpaas/git-sync';
+import { createReloader, type Reloader } from '@gitpaas/reloader';
+import { GitpaasError } from './errors.js';
+import type { CliLogger } from './logger.js';
+import type { Progress } from './progress.js';
+import { redactUrl } from './redact.js';
+import type { UpConfig } from './up-options.js';
+
+/** A running `gitpaas up`: git-sync and the reloader in one process, behind one HTTP server. */
+export interface Up {
+  readonly gitSync: GitSync;
+  readonly reloader: Reloader;
+  /** `http://host:port` of the shared HTTP server, or undefined when it is off. */
+  readonly url: string | undefined;
+  /** Listens, starts the sync loop, then waits for the first revision and starts it. */
+  start(): Promise<void>;
+  /** The combined status document served on GET /status. */
+  status(): { sync: ReturnType<GitSync['status']>; reloader: ReturnType<Reloader['status']> };
+  stop(): Promise<void>;
+}
+
+function short(hash: string | null | undefined): string {
+  return hash ? hash.slice(0, 7) : '(dir)';
+}
+
+function splitBind(bind: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(bind);
+  if (!match)
+    throw new GitpaasError('E_USAGE', `--http-bind: "${bind}" is not host:port, e.g. 127.0.0.1:8081`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port: Number(match[3]) };
+}
+
+/** Listens, turning EADDRINUSE into one line that names the flag. */
+export async function listen(server: Server, bind: string, flag: string): Promise<string> {
+  const { host, port } = splitBind(bind);
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new GitpaasError(
+              'E_PORT_IN_USE',
+              `${flag}: ${host}:${port} is already in use: stop what uses it or pass ${flag} with another port`,
+              { cause: error },
+            )
+          : new GitpaasError('E_USAGE', `${flag}: cannot listen on ${host}:${port}: ${error.message}`, {
+              cause: error,
+            }),
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+  const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shown}:${address.port}`;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Wires git-sync's and the reloader's events into the log stream and the spinner. */
+function narrate(
+  gitSync: GitSync,
+  reloader: Reloader,
+  logger: CliLogger,
+  progress: Progress,
+  json: boolean,
+): void {
+  const app = logger.child('app');
+  gitSync.on('publish', (e) => progress.start(`starting ${short(e.hash)}…`));
+  gitSync.on('reject', (e) =>
+    progress.fail(`${short(e.hash)} rejected by the pre-publish check: ${e.reason}`),
+  );
+  reloader.on('release', (r) => {
+    if (r.outcome === 'live') {
+      const ready = r.times.readyMs === undefined ? '' : ` (ready in ${Math.round(r.times.readyMs)}ms)`;
+      progress.succeed(`${short(r.revision)} is live${ready}`);
+    } else if (r.outcome === 'failed') {
+      const serving = reloader.status().current;
+      const still = serving ? `; ${short(serving.revision)} keeps serving` : '';
+      progress.fail(`${short(r.revision)} failed: ${r.reason ?? 'unknown reason'}${still}`);
+    }
+  });
+  reloader.on('output', (e) => {
+    if (json) app.info(e.line, { revision: e.revision, stream: e.stream });
+    else app.info(`${progress.stream.colors.dim(`[${short(e.revision)}]`)} ${e.line}`);
+  });
+}
+
+export interface UpOptions {
+  config: UpConfig;
+  logger: CliLogger;
+  progress: Progress;
+}
+
+/**
+ * git-sync, the reloader and the shared HTTP server, created but not started. `stop()` may be
+ * called at any time, also while `start()` is still waiting for the first revision.
+ */
+export function createUp({ config, logger, progress }: UpOptions): Up {
+  const gitSync = createGitSync({ ...config.sync, logger: logger.child('sync') });
+  const reloader = createReloader({ ...config.reloader, logger: logger.child('run') });
+  narrate(gitSync, reloader, logger, progress, config.logFormat === 'json');
+
+  const status = () => ({ sync: gitSync.status(), reloader: reloader.status() });
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(`${JSON.stringify(status(), null, 2)}\n`);
+      return;
+    }
+    if (path === '/metrics' && config.httpMetrics && req.method === 'GET') {
+      // Two registries, one scrape: each package names its metrics apart.
+      const text = [await gitSync.registry.metrics(), await reloader.registry.metrics()].join('\n');
+      res.writeHead(200, { 'content-type': gitSync.registry.contentType });
+      res.end(text);
+      return;
+    }
+    if (gitSync.handleHttp(req, res) || reloader.handleHttp(req, res)) return;
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: try /status, /metrics or POST /sync\n');
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error('HTTP request failed', { path: req.url, error: String(error) });
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+
+  let url: string | undefined;
+  let stopping: Promise<void> | undefined;
+  const stoppers: Array<() => Promise<unknown>> = [];
+  const stop = () => {
+    stopping ??= (async () => {
+      progress.stop();
+      // Newest first: the app stops before the sync loop and the server that reports on them.
+      for (const stopOne of stoppers.reverse()) await stopOne().catch(() => {});
+    })();
+    return stopping;
+  };
+  return {
+    gitSync,
+    reloader,
+    get url() {
+      return url;
+    },
+    status,
+    stop,
+    async start() {
+      try {
+        if (config.httpBind) {
+          stoppers.push(() => closeServer(server));
+          url = await listen(server, config.httpBind, '--http-bind');
+        }
+        if (stopping) return;
+        progress.start(`syncing ${redactUrl(config.sync.repo)}…`);
+        stoppers.push(
+          () => gitSync.stop(),
+          () => reloader.stop(),
+        );
+        // The reloader listens on --port at once (a busy port fails fast), then waits for the
+        // link that git-sync is about to publish.
+        const reloaderStarted = reloader.start();
+        await Promise.all([reloaderStarted, gitSync.start()]);
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+    },
+  };
+}

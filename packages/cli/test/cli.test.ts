@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from './helpers.js';
+
+const oneLine = (text: string) => text.trimEnd().split('\n');
+
+describe('gitpaas (the bin as a user types it)', () => {
+  it('lists its commands on --help and exits 0', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    expect(code).toBe(0);
+    for (const name of ['demo', 'up', 'status', 'init', 'sync', 'run']) expect(stdout).toContain(name);
+  });
+
+  it('prints the usage and exits 2 when no command is given', async () => {
+    const { code, stdout } = await runCli([]);
+    expect(code).toBe(2);
+    expect(stdout).toContain('Usage: gitpaas <command>');
+  });
+
+  it.each(['demo', 'up', 'status', 'init'])('%s --help shows flags and examples', async (name) => {
+    const { code, stdout, stderr } = await runCli([name, '--help']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Usage: gitpaas ${name}`);
+    expect(stdout).toContain('Examples:');
+    expect(stdout).toContain('--log-format');
+  });
+
+  it('up --help shows the flags of both packages with their env names', async () => {
+    const { stdout } = await runCli(['up', '--help']);
+    expect(stdout).toContain('--repo');
+    expect(stdout).toContain('$GITSYNC_REPO');
+    expect(stdout).toContain('--ready-path');
+    expect(stdout).toContain('$GITPAAS_READY_PATH');
+    expect(stdout).toContain('--trigger-secret-file');
+  });
+
+  it.each([
+    [['bogus'], /unknown command "bogus"/],
+    [['up', '--repo=file:///x', '--period=soon', '--', 'node', 'x.js'], /--period: "soon" is not a duration/],
+    [['up', '--', 'node', 'server.js'], /--repo is required/],
+    [['status', '--bogus'], /unknown flag --bogus/],
+    [['status', '--json', 'extra'], /unexpected argument "extra"/],
+    [['demo', '--port=70000'], /--port: 70000 is too large/],
+    [
+      ['init', '--name=Not_Valid', '--repo=https://example.invalid/x.git'],
+      /--name: "Not_Valid" is not a valid name/,
+    ],
+  ])('gitpaas %j exits 2 with one line saying what to do', async (args, message) => {
+    const { code, stderr, stdout } = await runCli(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(oneLine(stderr)).toHaveLength(1);
+    expect(stderr).toMatch(message);
+  });
+
+  it('prints no colour codes when stderr is not a terminal, and honours NO_COLOR over FORCE_COLOR', async () => {
+    expect((await runCli(['bogus'])).stderr).not.toContain('\x1b[');
+    expect((await runCli(['bogus'], { env: cleanEnv({ FORCE_COLOR: '1' }) })).stderr).toContain('\x1b[');
+    expect(
+      (await runCli(['bogus'], { env: cleanEnv({ FORCE_COLOR: '1', NO_COLOR: '1' }) })).stderr,
+    ).not.toContain('\x1b[');
+  });
+
+  it('status against an address where nothing listens exits 1 with one line', async () => {
+    const { code, stderr } = await runCli(['status', '--url=http://127.0.0.1:9']);
+    expect(code).toBe(1);
+    expect(oneLine(stderr)).toHaveLength(1);
+    expect(stderr).toMatch(/nothing answers at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('sync and run are the git-sync and reloader bins', async () => {
+    const sync = await runCli(['sync', '--help']);
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toContain('--repo');
+    const run = await runCli(['run', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('reloader');
+    const bad = await runCli(['run', '--bogus']);
+    expect(bad.code).toBe(2);
+  });
+});

@@ -1,0 +1,97 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  alive,
+  freePort,
+  get,
+  removeTempDirs,
+  runCli,
+  servedRevision,
+  startCli,
+  stopAll,
+  tempDir,
+  waitFor,
+} from './helpers.js';
+
+afterEach(async () => {
+  await stopAll();
+  await removeTempDirs();
+});
+
+describe('gitpaas demo', () => {
+  it('--no-tour serves the example app and stops cleanly on SIGINT, leaving nothing running', async () => {
+    const port = await freePort();
+    const httpPort = await freePort();
+    const dir = await tempDir();
+    const demo = startCli([
+      'demo',
+      '--no-tour',
+      `--port=${port}`,
+      `--http-bind=127.0.0.1:${httpPort}`,
+      `--dir=${dir}`,
+    ]);
+    await waitFor(() => demo.stdout.includes(`http://127.0.0.1:${port}`), {
+      timeout: 60_000,
+      what: 'the demo to print its URL',
+    }).catch((error) => {
+      throw new Error(`${error}\n${demo.stdout}\n${demo.stderr}`);
+    });
+    expect(demo.stdout).toContain('git clone');
+    expect(await servedRevision(port)).toMatch(/^[0-9a-f]{40}$/);
+    const page = await get(`http://127.0.0.1:${port}/`);
+    expect(page?.body).toContain('Hello from gitpaas');
+    const status = JSON.parse((await get(`http://127.0.0.1:${httpPort}/status`))!.body);
+    const appPid = status.reloader.pid as number;
+    expect(alive(appPid)).toBe(true);
+
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(alive(appPid)).toBe(false);
+    expect(await get(`http://127.0.0.1:${port}/`)).toBeUndefined();
+    expect(await get(`http://127.0.0.1:${httpPort}/status`)).toBeUndefined();
+  });
+
+  it('says in one line that the port is busy', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const { code, stderr } = await runCli(
+        ['demo', '--no-tour', `--port=${port}`, `--http-bind=127.0.0.1:${await freePort()}`],
+        {
+          timeout: 60_000,
+        },
+      );
+      expect(code).toBe(2);
+      expect(
+        stderr
+          .trimEnd()
+          .split('\n')
+          .filter((line) => line.startsWith('gitpaas demo:')),
+      ).toHaveLength(1);
+      expect(stderr).toMatch(new RegExp(`--port ${port}: .*already in use`));
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('tours a change going live, a broken push kept out and its revert, then exits with --exit-after-tour', async () => {
+    const port = await freePort();
+    const { code, stdout, stderr } = await runCli(
+      [
+        'demo',
+        `--port=${port}`,
+        `--http-bind=127.0.0.1:${await freePort()}`,
+        '--exit-after-tour',
+        '--period=500ms',
+      ],
+      { timeout: 150_000 },
+    );
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(stdout).toMatch(/push to live in \d/);
+    expect(stdout).toMatch(/release #\d+ marked failed/);
+    expect(stdout).toMatch(/still serves [0-9a-f]{7}/);
+    expect(stdout).toContain('Your turn');
+    expect(await get(`http://127.0.0.1:${port}/`)).toBeUndefined();
+  }, 180_000);
+});

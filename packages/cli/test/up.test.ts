@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemoRepo, type DemoRepo, pushChange } from '../src/demo-repo.js';
+import {
+  alive,
+  freePort,
+  get,
+  type Running,
+  removeTempDirs,
+  runCli,
+  servedRevision,
+  startCli,
+  stopAll,
+  tempDir,
+  waitFor,
+} from './helpers.js';
+
+const HELLO = fileURLToPath(new URL('../../../examples/hello/', import.meta.url));
+
+interface StatusJson {
+  reloader: {
+    pid: number | null;
+    current: { revision: string } | null;
+    releases: Array<{ revision: string; outcome: string }>;
+  };
+  sync: Record<string, unknown>;
+}
+
+describe('gitpaas up against a local repository', () => {
+  let repo: DemoRepo;
+  let up: Running;
+  let port: number;
+  let statusUrl: string;
+  let liveHash: string;
+  const log = () => `\n--- stdout\n${up.stdout}\n--- stderr\n${up.stderr}`;
+
+  beforeAll(async () => {
+    const dir = await tempDir();
+    repo = await createDemoRepo(dir, HELLO);
+    port = await freePort();
+    statusUrl = `http://127.0.0.1:${await freePort()}`;
+    up = startCli([
+      'up',
+      `--repo=file://${repo.bare}`,
+      '--ref=main',
+      `--root=${join(dir, 'srv')}`,
+      '--period=300ms',
+      `--port=${port}`,
+      '--host=127.0.0.1',
+      `--http-bind=${statusUrl.slice('http://'.length)}`,
+      '--ready-path=/healthz',
+      '--ready-timeout=4s',
+      '--drain-timeout=500ms',
+      '--',
+      'node',
+      'server.js',
+    ]);
+    await waitFor(async () => (await servedRevision(port)) === repo.head, {
+      timeout: 60_000,
+      what: 'the first revision to be served',
+    }).catch((error) => {
+      throw new Error(`${error}${log()}`);
+    });
+    liveHash = repo.head;
+  });
+
+  afterAll(async () => {
+    await stopAll();
+    await removeTempDirs();
+  });
+
+  it('serves the first revision on --port and answers / and /status on --http-bind', async () => {
+    expect(await servedRevision(port)).toBe(repo.head);
+    expect((await get(`${statusUrl}/`))?.status).toBe(200);
+    const status = JSON.parse((await get(`${statusUrl}/status`))!.body) as StatusJson;
+    expect(status.reloader.current?.revision).toBe(repo.head);
+    expect(status.sync).toBeTruthy();
+  });
+
+  it('puts a pushed change live', async () => {
+    const hash = await pushChange(repo, { 'message.txt': 'second\n' }, 'Second message');
+    await waitFor(async () => (await servedRevision(port)) === hash, {
+      timeout: 60_000,
+      what: 'the change to go live',
+    });
+    const page = await get(`http://127.0.0.1:${port}/version`);
+    expect(JSON.parse(page!.body).message).toBe('second');
+    liveHash = hash;
+  });
+
+  it('keeps a revision that fails its health check out, and the old one serving', async () => {
+    const broken = await pushChange(
+      repo,
+      { 'server.js': (text) => text.replace('const healthy = true;', 'const healthy = false;') },
+      'Break the health check',
+    );
+    const failed = await waitFor(
+      async () => {
+        const status = JSON.parse((await get(`${statusUrl}/status`))?.body ?? '{}') as Partial<StatusJson>;
+        return status.reloader?.releases.find((r) => r.revision === broken && r.outcome === 'failed');
+      },
+      { timeout: 60_000, what: 'the broken release to be marked failed' },
+    );
+    expect(failed.outcome).toBe('failed');
+    expect(await servedRevision(port)).toBe(liveHash);
+  });
+
+  it('gitpaas status prints what is live and the last releases', async () => {
+    const { code, stdout, stderr } = await runCli(['status', `--url=${statusUrl}`]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Live     ${liveHash.slice(0, 7)} Second message`);
+    expect(stdout).toContain('gitpaas demo');
+    expect(stdout).toMatch(/failed/);
+    expect(stdout).toMatch(/live/);
+    expect(stdout).not.toContain('\x1b[');
+  });
+
+  it('gitpaas status --json gives the live commit and the releases', async () => {
+    const { code, stdout } = await runCli(['status', `--url=${statusUrl}`, '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.live).toMatchObject({ hash: liveHash, subject: 'Second message', author: 'gitpaas demo' });
+    expect(report.releases.map((r: { outcome: string }) => r.outcome)).toContain('failed');
+  });
+
+  it('stops on SIGTERM with the app stopped and both ports closed', async () => {
+    const status = JSON.parse((await get(`${statusUrl}/status`))!.body) as StatusJson;
+    const appPid = status.reloader.pid!;
+    expect(alive(appPid)).toBe(true);
+    up.child.kill('SIGTERM');
+    expect(await up.exited).toBe(0);
+    expect(alive(appPid)).toBe(false);
+    expect(await get(`${statusUrl}/status`)).toBeUndefined();
+    expect(await servedRevision(port)).toBeUndefined();
+  });
+});
