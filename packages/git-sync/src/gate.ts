@@ -1,0 +1,106 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { runCommand } from './exechook.js';
+import { type HookLogger, type HookRunCounter, hookRunCounter, silentLogger } from './hooks.js';
+
+export interface GateOptions {
+  /** `--pre-publish-exechook-command`: run without a shell or arguments. */
+  command: string;
+  /** `--pre-publish-exechook-timeout`. */
+  timeoutMs: number;
+  registry: Registry;
+  logger?: HookLogger;
+  redact?: (text: string) => string;
+  /** How many trailing output lines a rejection keeps. */
+  tailLines?: number;
+}
+
+/** Why a hash was not published; shown in status, metrics and the `reject` event. */
+export interface Rejection {
+  hash: string;
+  reason: string;
+  /** The last lines the gate printed, redacted. */
+  output: string[];
+  at: string;
+}
+
+export interface GateCheck {
+  hash: string;
+  worktree: string;
+  /** The published hash, exported to the command as `GITSYNC_PREVIOUS_HASH` (empty before the first publish). */
+  previousHash?: string | null;
+  signal?: AbortSignal;
+}
+
+export type GateVerdict = { ok: true } | { ok: false; rejection: Rejection };
+
+export interface Gate {
+  /** Runs the command in the new worktree; call it after the worktree is complete and before the link moves. */
+  check(input: GateCheck): Promise<GateVerdict>;
+  /** True for the hash rejected last: the sync loop skips it until the ref moves on. */
+  isRejected(hash: string): boolean;
+  /** The last rejection, until a later hash passes. */
+  readonly rejected: Rejection | null;
+}
+
+/** The pre-publish gate: a non-zero exit or a timeout keeps the hash from being published. */
+export function createGate(options: GateOptions): Gate {
+  const { command, timeoutMs, registry, logger = silentLogger, redact, tailLines = 20 } = options;
+  const hookRuns: HookRunCounter = hookRunCounter(registry);
+  const runs = new Counter({
+    name: 'gitpaas_gate_runs_total',
+    help: 'Pre-publish gate runs by outcome (passed, rejected)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const rejectedInfo = new Gauge({
+    name: 'gitpaas_gate_rejected',
+    help: 'The hash the pre-publish gate rejected last (1 while it is the newest hash seen)',
+    labelNames: ['hash'],
+    registers: [registry],
+  });
+  let rejected: Rejection | null = null;
+
+  return {
+    get rejected() {
+      return rejected;
+    },
+    isRejected: (hash) => rejected?.hash === hash,
+    async check({ hash, worktree, previousHash, signal }) {
+      logger.info('running pre-publish gate', { hash, command });
+      const result = await runCommand({
+        command,
+        cwd: worktree,
+        env: { GITSYNC_HASH: hash, GITSYNC_PREVIOUS_HASH: previousHash ?? '' },
+        timeoutMs,
+        signal,
+        tailLines,
+        redact,
+      });
+      if (signal?.aborted) {
+        // Stopped mid-check: neither a verdict on the hash nor a metric.
+        return { ok: false, rejection: { hash, reason: 'stopped', output: result.output, at: now() } };
+      }
+      hookRuns.inc({ name: 'pre-publish-exechook', status: result.ok ? 'success' : 'error' });
+      if (result.ok) {
+        runs.inc({ outcome: 'passed' });
+        rejected = null;
+        rejectedInfo.reset();
+        logger.info('pre-publish gate passed', { hash });
+        return { ok: true };
+      }
+      runs.inc({ outcome: 'rejected' });
+      rejected = { hash, reason: result.reason ?? 'failed', output: result.output, at: now() };
+      rejectedInfo.reset();
+      rejectedInfo.set({ hash }, 1);
+      logger.warn(
+        `pre-publish gate rejected ${hash}: ${rejected.reason}; the previous revision stays published until the ref moves`,
+        { hash, output: result.output },
+      );
+      return { ok: false, rejection: rejected };
+    },
+  };
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,157 @@
+import { EventEmitter } from 'node:events';
+import { Counter, type Registry } from 'prom-client';
+
+/** What the extras need from a logger; the package's Logger satisfies it. */
+export interface HookLogger {
+  debug(msg: string, fields?: object): void;
+  info(msg: string, fields?: object): void;
+  warn(msg: string, fields?: object): void;
+  error(msg: string, fields?: object): void;
+}
+
+export const silentLogger: HookLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Outcome of one hook attempt. `output` holds the last lines the hook printed (already redacted). */
+export interface HookResult {
+  ok: boolean;
+  reason?: string;
+  output?: string[];
+}
+
+/** A hook run once per published hash, such as the exec hook or the webhook. */
+export interface Hook {
+  /** The `name` label of `git_sync_hook_run_count_total` (`exechook`, `webhook`). */
+  readonly name: string;
+  run(hash: string, signal: AbortSignal): Promise<HookResult>;
+}
+
+export interface HookRunEvent extends HookResult {
+  name: string;
+  hash: string;
+  attempt: number;
+  durationMs: number;
+}
+
+export type HookRunCounter = Counter<'name' | 'status'>;
+
+/** kubernetes/git-sync's hook metric; exec hook, webhook and gate share it, so it is created once per registry. */
+export function hookRunCounter(registry: Registry): HookRunCounter {
+  const name = 'git_sync_hook_run_count_total';
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as HookRunCounter;
+  return new Counter({
+    name,
+    help: 'How many hook runs completed, partitioned by name and state (success, error)',
+    labelNames: ['name', 'status'],
+    registers: [registry],
+  });
+}
+
+export interface HookRunnerOptions {
+  /** Wait between a failed attempt and the next one. */
+  backoffMs: number;
+  counter: HookRunCounter;
+  logger?: HookLogger;
+}
+
+/**
+ * Runs a hook for the newest published hash, as kubernetes/git-sync does: a failed run is
+ * retried after the backoff until it succeeds, and a newer hash replaces the pending one
+ * (only the latest hash is delivered). Runs never overlap.
+ */
+export class HookRunner extends EventEmitter<{ run: [HookRunEvent] }> {
+  readonly #hook: Hook;
+  readonly #options: HookRunnerOptions;
+  readonly #abort = new AbortController();
+  #latest: string | null = null;
+  #delivered: string | null = null;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(hook: Hook, options: HookRunnerOptions) {
+    super();
+    this.#hook = hook;
+    this.#options = options;
+  }
+
+  get name(): string {
+    return this.#hook.name;
+  }
+
+  /** Queues `hash`; a retry waiting in its backoff moves on to it at once. */
+  send(hash: string): void {
+    if (this.#abort.signal.aborted) return;
+    this.#latest = hash;
+    this.#wake?.();
+    this.#loop ??= this.#run().finally(() => {
+      this.#loop = null;
+    });
+  }
+
+  /** Resolves once the latest hash was delivered (or the runner stopped). */
+  async idle(): Promise<void> {
+    while (this.#loop) await this.#loop;
+  }
+
+  /** Kills a running attempt and stops retrying. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    const { logger = silentLogger, counter, backoffMs } = this.#options;
+    const signal = this.#abort.signal;
+    let attempt = 0;
+    let previous: string | null = null;
+    while (!signal.aborted && this.#latest !== null && this.#latest !== this.#delivered) {
+      const hash = this.#latest;
+      attempt = hash === previous ? attempt + 1 : 1;
+      previous = hash;
+      const started = performance.now();
+      let result: HookResult;
+      try {
+        result = await this.#hook.run(hash, signal);
+      } catch (error) {
+        result = { ok: false, reason: (error as Error).message };
+      }
+      if (signal.aborted) return;
+      const event: HookRunEvent = {
+        ...result,
+        name: this.#hook.name,
+        hash,
+        attempt,
+        durationMs: Math.round(performance.now() - started),
+      };
+      counter.inc({ name: this.#hook.name, status: result.ok ? 'success' : 'error' });
+      if (result.ok) {
+        this.#delivered = hash;
+        logger.info(`${this.#hook.name} succeeded`, { hash, attempt, output: result.output });
+      } else {
+        logger.warn(`${this.#hook.name} failed, retrying in ${backoffMs} ms: ${result.reason}`, {
+          hash,
+          attempt,
+          output: result.output,
+        });
+      }
+      this.emit('run', event);
+      if (!result.ok) await this.#backoff(hash);
+    }
+  }
+
+  /** Sleeps the backoff, cut short by stop() or by a newer hash. */
+  #backoff(hash: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, this.#options.backoffMs);
+      this.#wake = () => {
+        if (this.#abort.signal.aborted || this.#latest !== hash) done();
+      };
+    });
+  }
+}

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { execa } from 'execa';
+import { type HookLogger, silentLogger } from './hooks.js';
+
+export interface RecyclerOptions {
+  /** The git-sync root: holds `.git` (the shared repository) and `.worktrees`. */
+  root: string;
+  /** Where retired worktrees wait; outside `.worktrees`, so consumers never see them. */
+  poolDir?: string;
+  /** How many retired worktrees to keep; one is enough when each publish retires one. */
+  maxPool?: number;
+  submodules?: 'recursive' | 'shallow' | 'off';
+  depth?: number;
+  /** Environment for git (credentials helpers, config) when `git` is not given. */
+  env?: NodeJS.ProcessEnv;
+  /** Runs git (the sync loop passes its own runner: auth, timeouts, redaction). */
+  git?: (cwd: string, args: string[], signal?: AbortSignal) => Promise<unknown>;
+  /** The published link; the worktree it points at is never retired. */
+  link?: string;
+  logger?: HookLogger;
+}
+
+export interface Recycler {
+  readonly poolDir: string;
+  /** Start-up repair: drops pool entries a crash left half-moved. Returns how many remain. */
+  recover(): Promise<number>;
+  /**
+   * Takes a worktree that retention released (`<root>/.worktrees/<sha>`) into the pool.
+   * False when it cannot (pool full, published, not a worktree): the caller deletes it as before.
+   */
+  retire(worktree: string): Promise<boolean>;
+  /**
+   * Materialises `<root>/.worktrees/<hash>` from a pooled worktree: reset to the hash and
+   * cleaned in the pool, then renamed into place complete. Null when the pool is empty or the
+   * reset failed: the caller checks out a fresh worktree.
+   */
+  take(hash: string, signal?: AbortSignal): Promise<string | null>;
+}
+
+/**
+ * How an admin record's `gitdir` file names its worktree: absolute (git's own default),
+ * relative to the root (git 2.39 resolves it from where git-sync runs git), or relative to the
+ * admin directory (git's relative-worktrees extension).
+ */
+type LinkStyle = 'absolute' | 'root' | 'admin';
+
+interface Entry {
+  dir: string;
+  admin: string;
+  style: LinkStyle;
+}
+
+const ADMIN_PREFIX = 'gitpaas-recycle-';
+
+/**
+ * Update cost that follows the diff: instead of a full checkout per hash, a retired worktree is
+ * reset to the new hash (git rewrites only the files that differ, using the worktree's index)
+ * and renamed to its new name. Git's records stay consistent at every step: the worktree's
+ * `.git` file and its admin directory's `gitdir` are rewritten on each move, in the style
+ * (relative or absolute) the admin record already used.
+ */
+export function createRecycler(options: RecyclerOptions): Recycler {
+  const root = resolve(options.root);
+  const gitDir = join(root, '.git');
+  const worktreesDir = join(root, '.worktrees');
+  const poolDir = options.poolDir ? resolve(options.poolDir) : join(gitDir, 'gitpaas-recycle');
+  const { maxPool = 2, submodules = 'off', depth = 0, env, link, logger = silentLogger } = options;
+
+  const git =
+    options.git ??
+    ((cwd: string, args: string[], signal?: AbortSignal) =>
+      execa('git', args, { cwd, env, cancelSignal: signal, stdin: 'ignore' }));
+
+  /** The admin directory a worktree's `.git` file names, if it names one back. */
+  const entryFor = async (dir: string): Promise<Entry | null> => {
+    try {
+      const gitFile = (await readFile(join(dir, '.git'), 'utf8')).trim();
+      if (!gitFile.startsWith('gitdir: ')) return null;
+      const admin = resolve(dir, gitFile.slice('gitdir: '.length));
+      if (dirname(admin) !== join(gitDir, 'worktrees')) return null;
+      const back = (await readFile(join(admin, 'gitdir'), 'utf8')).trim();
+      const expected = join(dir, '.git');
+      if (isAbsolute(back)) return back === expected ? { dir, admin, style: 'absolute' } : null;
+      if (resolve(root, back) === expected) return { dir, admin, style: 'root' };
+      if (resolve(admin, back) === expected) return { dir, admin, style: 'admin' };
+      return null;
+    } catch {
+      return null;
+    }
+  };
+
+  /**
+   * Points a worktree that is (or is about to be renamed to) `dir` and its admin record at each
+   * other, keeping the record's path style. `from` is where the tree is now.
+   */
+  const relink = async (dir: string, admin: string, style: LinkStyle, from = dir) => {
+    await writeFile(join(from, '.git'), `gitdir: ${relative(dir, admin)}\n`);
+    const back = join(dir, '.git');
+    const text = style === 'absolute' ? back : relative(style === 'root' ? root : admin, back);
+    await writeFile(join(admin, 'gitdir'), `${text}\n`);
+  };
+
+  const pooled = async (): Promise<string[]> => {
+    try {
+      const names = await readdir(poolDir);
+      return names.map((name) => join(poolDir, name));
+    } catch {
+      return [];
+    }
+  };
+
+  const discard = async (dir: string) => {
+    await rm(dir, { recursive: true, force: true });
+    // Drops the admin record that pointed at the discarded tree.
+    await git(root, ['worktree', 'prune']).catch(() => {});
+  };
+
+  const exists = (path: string) =>
+    stat(path).then(
+      () => true,
+      () => false,
+    );
+
+  return {
+    poolDir,
+
+    async recover() {
+      let kept = 0;
+      for (const dir of await pooled()) {
+        if (kept < maxPool && (await entryFor(dir))) kept++;
+        else await discard(dir);
+      }
+      return kept;
+    },
+
+    async retire(worktree) {
+      const dir = resolve(worktree);
+      if (dirname(dir) !== worktreesDir) return false;
+      if (link) {
+        const published = await realpath(link).catch(() => null);
+        const real = await realpath(dir).catch(() => null);
+        if (!real || published === real) return false;
+      }
+      if ((await pooled()).length >= maxPool) return false;
+      const entry = await entryFor(dir);
+      if (!entry) return false;
+      const id = randomBytes(6).toString('hex');
+      const target = join(poolDir, id);
+      const admin = join(gitDir, 'worktrees', ADMIN_PREFIX + id);
+      await mkdir(poolDir, { recursive: true });
+      // Leaving .worktrees first: from here on no consumer can find it under its old name.
+      await rename(dir, target);
+      await rename(entry.admin, admin);
+      await relink(target, admin, entry.style);
+      logger.debug('worktree retired for recycling', { worktree: dir, pool: target });
+      return true;
+    },
+
+    async take(hash, signal) {
+      const target = join(worktreesDir, hash);
+      if (await exists(target)) return null;
+      for (const dir of await pooled()) {
+        const entry = await entryFor(dir);
+        if (!entry) {
+          await discard(dir);
+          continue;
+        }
+        const started = performance.now();
+        try {
+          await git(dir, ['reset', '--hard', '-q', hash, '--'], signal);
+          // -ff: also nested repositories left by a removed submodule; -x: ignored files too.
+          await git(dir, ['clean', '-ffdxq'], signal);
+          if (submodules !== 'off') {
+            const args = ['submodule', 'update', '--init', '--force'];
+            if (submodules === 'recursive') args.push('--recursive');
+            if (depth > 0) args.push('--depth', String(depth));
+            await git(dir, args, signal);
+            const foreach = ['submodule', 'foreach', '-q'];
+            if (submodules === 'recursive') foreach.push('--recursive');
+            await git(dir, [...foreach, 'git clean -ffdxq'], signal);
+          }
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          logger.warn(`recycling a worktree failed, checking out fresh: ${(error as Error).message}`, {
+            hash,
+          });
+          await discard(dir);
+          return null;
+        }
+        const admin = join(gitDir, 'worktrees', hash);
+        if (await exists(admin)) {
+          // A record for this hash whose worktree still exists belongs to someone: leave both alone.
+          const back = (await readFile(join(admin, 'gitdir'), 'utf8').catch(() => '')).trim();
+          if (back && ((await exists(resolve(root, back))) || (await exists(resolve(admin, back)))))
+            return null;
+          await rm(admin, { recursive: true, force: true });
+        }
+        await rename(entry.admin, admin);
+        await relink(target, admin, entry.style, dir);
+        await rename(dir, target);
+        logger.debug('worktree recycled', { hash, ms: Math.round(performance.now() - started) });
+        return target;
+      }
+      return null;
+    },
+  };
+}

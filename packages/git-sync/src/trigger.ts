@@ -1,0 +1,198 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, type Registry } from 'prom-client';
+import { type HookLogger, silentLogger } from './hooks.js';
+import { SecretFile, verifySignature } from './signature.js';
+
+export const TRIGGER_PATH = '/sync';
+export const MAX_TRIGGER_BODY = 1024 * 1024;
+
+export type TriggerOutcome =
+  | 'accepted'
+  | 'ignored'
+  | 'ping'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'too_large'
+  | 'bad_method'
+  | 'error';
+
+export interface TriggerOptions {
+  /** `--ref`: push events for other branches or tags are acknowledged without a sync. */
+  ref: string;
+  /** `--trigger-secret-file`; without it only loopback callers are accepted. */
+  secretFile?: string;
+  /** Starts a sync; called without waiting for it. */
+  syncNow(reason: string): Promise<void>;
+  registry: Registry;
+  logger?: HookLogger;
+  maxBodyBytes?: number;
+}
+
+export interface Trigger {
+  /** Answers a request for `POST /sync`. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** The `POST /sync` endpoint: a push notification from a forge (or anyone with the secret) syncs now. */
+export function createTrigger(options: TriggerOptions): Trigger {
+  const { ref, syncNow, registry, logger = silentLogger, maxBodyBytes = MAX_TRIGGER_BODY } = options;
+  const secret = options.secretFile ? new SecretFile(options.secretFile) : null;
+  const requests = new Counter({
+    name: 'gitpaas_trigger_requests_total',
+    help: 'POST /sync requests by outcome (accepted, ignored, ping, unauthorized, forbidden, too_large, bad_method, error)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+
+  const answer = (res: ServerResponse, status: number, outcome: TriggerOutcome, detail?: string) => {
+    requests.inc({ outcome });
+    const body = JSON.stringify(detail ? { outcome, detail } : { outcome });
+    res
+      .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      .end(`${body}\n`);
+  };
+
+  const handleBody = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    if (secret) {
+      let key: Buffer;
+      try {
+        key = await secret.read();
+      } catch (error) {
+        logger.error(`trigger refused: cannot read the trigger secret: ${(error as Error).message}`);
+        return answer(res, 503, 'error', 'the trigger secret cannot be read; see the git-sync log');
+      }
+      const check = verifySignature(req.headers, body, key);
+      if (!check.ok) {
+        logger.warn(`trigger refused: ${check.reason}`, { from: req.socket.remoteAddress });
+        return answer(res, 401, 'unauthorized', check.reason);
+      }
+    }
+    const event = readEvent(req, body);
+    if (event.kind === 'ping') return answer(res, 200, 'ping');
+    if (event.kind === 'other') {
+      logger.debug('trigger ignored an event that is not a push', { event: event.name });
+      return answer(res, 202, 'ignored', `${event.name} is not a push event`);
+    }
+    if (event.ref && !refMatches(ref, event.ref, event.defaultBranch)) {
+      logger.debug('trigger ignored a push to another ref', { pushed: event.ref, ref });
+      return answer(res, 202, 'ignored', `push to ${event.ref}, not ${ref}`);
+    }
+    answer(res, 202, 'accepted');
+    syncNow(event.ref ? `trigger: push to ${event.ref}` : 'trigger').catch((error: Error) => {
+      logger.debug('triggered sync failed', { error: error.message });
+    });
+  };
+
+  return {
+    handle(req, res) {
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        req.resume();
+        return answer(res, 405, 'bad_method', 'use POST');
+      }
+      if (!secret && !isLoopback(req.socket.remoteAddress)) {
+        req.resume();
+        return answer(res, 403, 'forbidden', 'set --trigger-secret-file to accept triggers from other hosts');
+      }
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxBodyBytes) return refuseLarge(req, res);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let refused = false;
+      req.on('data', (chunk: Buffer) => {
+        if (refused) return;
+        size += chunk.length;
+        if (size > maxBodyBytes) {
+          refused = true;
+          chunks.length = 0;
+          refuseLarge(req, res);
+        } else {
+          chunks.push(chunk);
+        }
+      });
+      req.on('end', () => {
+        if (refused) return;
+        handleBody(req, res, Buffer.concat(chunks)).catch((error: Error) => {
+          logger.error(`trigger failed: ${error.message}`);
+          if (!res.headersSent) answer(res, 500, 'error');
+        });
+      });
+      req.on('error', () => {
+        refused = true;
+      });
+    },
+  };
+
+  function refuseLarge(req: IncomingMessage, res: ServerResponse) {
+    res.setHeader('connection', 'close');
+    answer(res, 413, 'too_large', `the body is over ${maxBodyBytes} bytes`);
+    // Keep reading (and dropping) so the client sees the answer rather than a reset; the connection then closes.
+    req.resume();
+  }
+}
+
+type PushEvent =
+  | { kind: 'push'; ref?: string; defaultBranch?: string }
+  | { kind: 'ping' }
+  | { kind: 'other'; name: string };
+
+/** What the forge says happened: GitHub, Gitea/Forgejo and GitLab name the event in a header. */
+function readEvent(req: IncomingMessage, body: Buffer): PushEvent {
+  const github = header(req, 'x-github-event');
+  const gitea = header(req, 'x-gitea-event') ?? header(req, 'x-gogs-event');
+  const gitlab = header(req, 'x-gitlab-event');
+  if (github === 'ping') return { kind: 'ping' };
+  if (github && github !== 'push') return { kind: 'other', name: `X-GitHub-Event ${github}` };
+  if (gitea && gitea !== 'push') return { kind: 'other', name: `X-Gitea-Event ${gitea}` };
+  if (gitlab && gitlab !== 'Push Hook' && gitlab !== 'Tag Push Hook') {
+    return { kind: 'other', name: `X-Gitlab-Event ${gitlab}` };
+  }
+  const payload = parsePayload(req, body);
+  if (!payload || typeof payload !== 'object') return { kind: 'push' };
+  const p = payload as {
+    ref?: unknown;
+    repository?: { default_branch?: unknown };
+    project?: { default_branch?: unknown };
+  };
+  const ref = typeof p.ref === 'string' && p.ref.startsWith('refs/') ? p.ref : undefined;
+  const branch = p.repository?.default_branch ?? p.project?.default_branch;
+  return { kind: 'push', ref, defaultBranch: typeof branch === 'string' ? branch : undefined };
+}
+
+/** JSON, or GitHub's form encoding (`payload=<json>`); anything else is a plain "sync now". */
+function parsePayload(req: IncomingMessage, body: Buffer): unknown {
+  if (body.length === 0) return null;
+  try {
+    const type = header(req, 'content-type') ?? '';
+    if (type.startsWith('application/x-www-form-urlencoded')) {
+      const form = new URLSearchParams(body.toString('utf8')).get('payload');
+      return form ? JSON.parse(form) : null;
+    }
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a push to `pushed` (`refs/heads/x`, `refs/tags/v1`) can move `ref` as the user wrote
+ * it. `HEAD` follows the default branch when the payload names it; a hash never moves, but a
+ * trigger still syncs so a failed first sync can be retried.
+ */
+export function refMatches(ref: string, pushed: string, defaultBranch?: string): boolean {
+  if (ref === 'HEAD') return defaultBranch === undefined || pushed === `refs/heads/${defaultBranch}`;
+  if (/^[0-9a-f]{7,64}$/i.test(ref)) return true;
+  if (ref.startsWith('refs/')) return pushed === ref;
+  return pushed === `refs/heads/${ref}` || pushed === `refs/tags/${ref}`;
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(v4);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
