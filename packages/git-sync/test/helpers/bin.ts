@@ -20,16 +20,32 @@ export function binEnv(extra: Record<string, string> = {}): Record<string, strin
   return { ...env, ...gitEnv, ...extra };
 }
 
+export interface BinResult {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs the bin to completion (never rejects); output is captured. */
-export function runBin(args: string[], options: Options & { env?: Record<string, string> } = {}) {
+export async function runBin(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeout?: number } = {},
+): Promise<BinResult> {
   ensureBuilt();
-  return execa(process.execPath, [BIN, ...args], {
+  const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
-    timeout: 60_000,
-    ...options,
+    timeout: options.timeout ?? 60_000,
+    cwd: options.cwd,
     env: binEnv(options.env),
     extendEnv: false,
   });
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+  };
 }
 
 export interface RunningBin {

@@ -1,4 +1,4 @@
-export { BIN, binEnv, type RunningBin, runBin, spawnBin } from './bin.js';
+export { BIN, type BinResult, binEnv, type RunningBin, runBin, spawnBin } from './bin.js';
 export { git, gitEnv, TestRemote } from './git.js';
 export { type GitDaemon, startGitDaemon } from './git-daemon.js';
 export { type HttpGitServer, startHttpGitServer } from './http-backend.js';

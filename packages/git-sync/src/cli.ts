@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { FlagError, parseOptions, renderHelp } from '@gitpaas/flags';
+import { pino } from 'pino';
+import { toGitSyncOptions } from './config.js';
+import { GitSyncError } from './errors.js';
+import { createGitSync } from './git-sync.js';
+import type { Logger } from './logger.js';
+import { options } from './options.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+function usageError(message: string): never {
+  process.stderr.write(`git-sync: ${message}\n`);
+  process.exit(2);
+}
+
+let values: ReturnType<typeof parseOptions>['values'];
+try {
+  const parsed = parseOptions(options, { argv: process.argv.slice(2), env: process.env });
+  if (parsed.positionals.length)
+    usageError(
+      `unexpected argument ${JSON.stringify(parsed.positionals[0])}: run with --help to see the flags`,
+    );
+  values = parsed.values;
+} catch (error) {
+  if (error instanceof FlagError) usageError(error.message);
+  throw error;
+}
+
+if (values.help) {
+  process.stdout.write(
+    renderHelp(options, {
+      usage: 'git-sync --repo <url> --root <dir> [flags]',
+      description:
+        'Keeps <root>/<link> pointing at a complete checkout of --ref, swapped atomically on every change (a drop-in for kubernetes/git-sync v4).',
+      examples: [
+        'git-sync --repo https://github.com/org/app --root /git --period 30s',
+        'git-sync --repo git@github.com:org/app.git --root /git --ssh-key-file /etc/git-secret/ssh --one-time',
+      ],
+    }),
+  );
+  process.exit(0);
+}
+if (values.version) {
+  process.stdout.write(`git-sync ${version} (@gitpaas/git-sync)\n`);
+  process.exit(0);
+}
+
+let gitSyncOptions: ReturnType<typeof toGitSyncOptions>;
+try {
+  gitSyncOptions = toGitSyncOptions(values);
+} catch (error) {
+  if (error instanceof GitSyncError) usageError(error.message);
+  throw error;
+}
+
+// JSON lines on stderr, written synchronously so nothing is lost on exit (like kubernetes/git-sync).
+const verbose = Number(values.verbose ?? 0);
+const base = pino(
+  {
+    level: verbose >= 5 ? 'trace' : verbose >= 1 ? 'debug' : 'info',
+    base: { pid: process.pid },
+    name: 'git-sync',
+  },
+  pino.destination({ dest: 2, sync: true }),
+);
+const logger: Logger = {
+  debug: (msg, fields) => base.debug(fields ?? {}, msg),
+  info: (msg, fields) => base.info(fields ?? {}, msg),
+  warn: (msg, fields) => base.warn(fields ?? {}, msg),
+  error: (msg, fields) => base.error(fields ?? {}, msg),
+};
+
+const gitSync = createGitSync({ ...gitSyncOptions, logger });
+let exiting = false;
+const exit = async (code: number) => {
+  if (exiting) return;
+  exiting = true;
+  await gitSync.stop();
+  process.exit(code);
+};
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void exit(0));
+gitSync.on('fatal', () => void exit(1));
+
+try {
+  await gitSync.start();
+  if (gitSyncOptions.oneTime) {
+    logger.info('exiting after one sync', { status: 0 });
+    await exit(0);
+  }
+} catch (error) {
+  if (error instanceof GitSyncError) {
+    if (error.code !== 'E_STOPPED') {
+      // Failures inside the loop were logged already; this is for start-up errors (e.g. --http-bind).
+      if (!gitSync.status().lastError) logger.error(error.message, { code: error.code });
+      await exit(error.exitCode);
+    }
+  } else {
+    logger.error('unexpected error', { error: String(error) });
+    await exit(1);
+  }
+}

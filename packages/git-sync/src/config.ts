@@ -1,0 +1,159 @@
+import type { ParsedOptions } from '@gitpaas/flags';
+import { GitSyncError } from './errors.js';
+import { defaultLinkName } from './layout.js';
+import type { GitGc } from './retention.js';
+
+/** Options of createGitSync(): the camelCase flag names; only repo and root are required. */
+export interface GitSyncOptions {
+  repo: string;
+  root: string;
+  ref?: string;
+  link?: string;
+  /** Milliseconds between syncs (default 10 s). */
+  period?: number;
+  /** Milliseconds one sync may take (default 120 s). */
+  syncTimeout?: number;
+  oneTime?: boolean;
+  /** 0 (default) gives up on the first failure, N on the Nth in a row, negative never. */
+  maxFailures?: number;
+  /** Cap in ms for exponential retry backoff; 0 (default) keeps the fixed period. */
+  maxSyncBackoff?: number;
+  depth?: number;
+  submodules?: 'recursive' | 'shallow' | 'off';
+  username?: string;
+  passwordFile?: string;
+  password?: string;
+  sshKeyFile?: string[];
+  sshKnownHosts?: boolean;
+  sshKnownHostsFile?: string;
+  touchFile?: string;
+  errorFile?: string;
+  /** `host:port` for the built-in HTTP server (`:port` listens on all interfaces). */
+  httpBind?: string;
+  httpMetrics?: boolean;
+  /** Milliseconds to keep replaced worktrees (default 0). */
+  staleWorktreeTimeout?: number;
+  gitGc?: GitGc;
+  /** `key:value` pairs, comma separated, values optionally double-quoted. */
+  gitConfig?: string[];
+  addUser?: boolean;
+  verbose?: number;
+}
+
+export type ResolvedOptions = Required<
+  Omit<GitSyncOptions, 'username' | 'passwordFile' | 'password' | 'touchFile' | 'errorFile' | 'httpBind'>
+> &
+  Pick<GitSyncOptions, 'username' | 'passwordFile' | 'password' | 'touchFile' | 'errorFile' | 'httpBind'> & {
+    gitConfigPairs: Array<[string, string]>;
+  };
+
+const bad = (message: string) => new GitSyncError('E_BAD_FLAG', message);
+
+/** Fills defaults (kubernetes/git-sync's) and validates; throws GitSyncError E_BAD_FLAG naming the flag. */
+export function resolveOptions(input: GitSyncOptions): ResolvedOptions {
+  if (!input.repo) throw bad('--repo is required: the git repository to sync (or set GITSYNC_REPO)');
+  if (!input.root) throw bad('--root is required: the directory git-sync owns (or set GITSYNC_ROOT)');
+  const o: ResolvedOptions = {
+    ref: 'HEAD',
+    link: defaultLinkName(input.repo),
+    period: 10_000,
+    syncTimeout: 120_000,
+    oneTime: false,
+    maxFailures: 0,
+    maxSyncBackoff: 0,
+    depth: 1,
+    submodules: 'recursive',
+    sshKeyFile: ['/etc/git-secret/ssh'],
+    sshKnownHosts: true,
+    sshKnownHostsFile: '/etc/git-secret/known_hosts',
+    httpMetrics: false,
+    staleWorktreeTimeout: 0,
+    gitGc: 'always',
+    gitConfig: [],
+    addUser: false,
+    verbose: 0,
+    ...withoutUndefined(input),
+    repo: input.repo,
+    root: input.root,
+    gitConfigPairs: [],
+  };
+  if (!o.ref.trim()) throw bad('--ref must not be empty: use a branch, tag, hash or HEAD');
+  if (o.ref.startsWith('-')) throw bad(`--ref ${o.ref} is not a ref: use a branch, tag, hash or HEAD`);
+  if (o.repo.startsWith('-')) throw bad('--repo must be a URL or path, not something starting with "-"');
+  const linkName = o.link.replace(/\/+$/, '');
+  if (!linkName || linkName === '.git' || linkName === '.worktrees' || linkName === '.') {
+    throw bad(
+      `--link ${JSON.stringify(o.link)} would collide with git-sync's own files in --root: choose another name`,
+    );
+  }
+  if (!(o.period >= 10)) throw bad('--period must be at least 10ms');
+  if (!(o.syncTimeout >= 10)) throw bad('--sync-timeout must be at least 10ms');
+  if (!Number.isInteger(o.depth) || o.depth < 0)
+    throw bad('--depth must be 0 (all history) or a positive number');
+  if (!['recursive', 'shallow', 'off'].includes(o.submodules))
+    throw bad('--submodules must be recursive, shallow or off');
+  if (!['auto', 'always', 'aggressive', 'off'].includes(o.gitGc))
+    throw bad('--git-gc must be auto, always, aggressive or off');
+  if (o.staleWorktreeTimeout < 0) throw bad('--stale-worktree-timeout must not be negative');
+  if (o.maxSyncBackoff < 0) throw bad('--max-sync-backoff must not be negative');
+  if (o.password && o.passwordFile) throw bad('use only one of --password-file and GITSYNC_PASSWORD');
+  if ((o.password || o.passwordFile) && !o.username)
+    throw bad('--username is required with --password-file or GITSYNC_PASSWORD');
+  if (o.httpBind !== undefined && !/^(\[[0-9a-f:.]+\]|[^:\s]*):\d{1,5}$/i.test(o.httpBind)) {
+    throw bad(
+      `--http-bind ${JSON.stringify(o.httpBind)} is not host:port (for example 127.0.0.1:8080 or :8080)`,
+    );
+  }
+  o.gitConfigPairs = o.gitConfig.flatMap(parseGitConfig);
+  return o;
+}
+
+/** Maps the bin's parsed flags (`parseOptions(options, …).values`) to validated library options. */
+export function toGitSyncOptions(values: ParsedOptions['values']): GitSyncOptions {
+  const options = withoutUndefined(values) as unknown as GitSyncOptions;
+  const {
+    help: _help,
+    version: _version,
+    ...rest
+  } = options as GitSyncOptions & { help?: boolean; version?: boolean };
+  resolveOptions(rest);
+  return rest;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Parses kubernetes/git-sync's --git-config syntax: `key:value` pairs separated by commas; keys and
+ * values may be double-quoted (with backslash escapes) to hold commas or colons.
+ */
+export function parseGitConfig(text: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  let i = 0;
+  const readPart = (stops: string): string => {
+    let out = '';
+    if (text[i] === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        out += text[i++];
+      }
+      if (text[i] !== '"') throw bad(`--git-config: unterminated quote in ${JSON.stringify(text)}`);
+      i++;
+      return out;
+    }
+    while (i < text.length && !stops.includes(text[i]!)) out += text[i++];
+    return out.trim();
+  };
+  while (i < text.length) {
+    while (text[i] === ' ' || text[i] === ',') i++;
+    if (i >= text.length) break;
+    const key = readPart(':,');
+    if (text[i] !== ':' || !key) throw bad(`--git-config: expected key:value, got ${JSON.stringify(text)}`);
+    i++;
+    const value = readPart(',');
+    pairs.push([key, value]);
+  }
+  return pairs;
+}

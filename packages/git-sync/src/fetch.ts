@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { GitSyncError } from './errors.js';
+import { type GitContext, runGit } from './git.js';
+
+export interface FetchOptions {
+  repo: string;
+  depth: number;
+  /** The repository under --root. */
+  root: string;
+}
+
+function depthArgs(options: FetchOptions): string[] {
+  if (options.depth > 0) return ['--depth', String(options.depth)];
+  // --depth 0 means full history: a repository made shallow by an earlier run must be deepened.
+  return existsSync(join(options.root, '.git', 'shallow')) ? ['--unshallow'] : [];
+}
+
+const COMMON = ['--no-tags', '--no-auto-gc', '--no-progress', '--no-recurse-submodules'];
+
+/** Fetches one ref (`refs/heads/main`, `HEAD`, or a full hash) and returns the commit it gave. */
+export async function fetchRef(ctx: GitContext, options: FetchOptions, ref: string): Promise<string> {
+  await runGit(ctx, ['fetch', ...COMMON, ...depthArgs(options), '--', options.repo, ref], {
+    cwd: options.root,
+    code: 'E_GIT_FETCH',
+    what: `fetching ${ref}`,
+  });
+  const { stdout } = await runGit(ctx, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}'], {
+    cwd: options.root,
+    code: 'E_GIT_FETCH',
+    what: 'reading the fetched commit',
+  });
+  return stdout.trim();
+}
+
+/**
+ * Resolves an abbreviated hash: fetches the remote's branches and tags (to --depth) into a
+ * scratch namespace, looks the prefix up among those commits, then drops the scratch refs so they
+ * pin nothing.
+ */
+export async function fetchShortHash(
+  ctx: GitContext,
+  options: FetchOptions,
+  prefix: string,
+): Promise<string> {
+  const local = await lookup(ctx, options.root, prefix);
+  if (local) return local;
+  await runGit(
+    ctx,
+    [
+      'fetch',
+      ...COMMON,
+      ...depthArgs(options),
+      '--',
+      options.repo,
+      '+refs/heads/*:refs/gitsync-scan/heads/*',
+      '+refs/tags/*:refs/gitsync-scan/tags/*',
+    ],
+    { cwd: options.root, code: 'E_GIT_FETCH', what: `fetching branches and tags to find ${prefix}` },
+  );
+  try {
+    const found = await lookup(ctx, options.root, prefix);
+    if (found) return found;
+  } finally {
+    const { stdout } = await runGit(
+      ctx,
+      ['for-each-ref', '--format=delete %(refname)', 'refs/gitsync-scan/'],
+      {
+        cwd: options.root,
+      },
+    );
+    if (stdout.trim())
+      await runGit(ctx, ['update-ref', '--stdin'], { cwd: options.root, input: `${stdout}\n` });
+  }
+  throw new GitSyncError(
+    'E_REF_NOT_FOUND',
+    `--ref ${prefix} is not a branch or tag, and no commit within --depth ${options.depth || 'all'} of a branch or tag starts with it: use the full hash${options.depth > 0 ? ' or a larger --depth' : ''}`,
+  );
+}
+
+async function lookup(ctx: GitContext, root: string, prefix: string): Promise<string | null> {
+  const result = await runGit(ctx, ['rev-parse', '--verify', '-q', `${prefix}^{commit}`], {
+    cwd: root,
+    allowFail: true,
+  });
+  return result.exitCode === 0 ? result.stdout.trim() : null;
+}

@@ -1,0 +1,35 @@
+import type { Redactor } from './redact.js';
+
+// Set for every git command: root may be a volume owned by another UID (git would call it
+// "dubious ownership"); gc must finish before git-sync goes on, and drop objects at once.
+const BUILT_IN: Array<[string, string]> = [
+  ['safe.directory', '*'],
+  ['gc.autoDetach', 'false'],
+  ['gc.pruneExpire', 'now'],
+  ['advice.detachedHead', 'false'],
+];
+
+/**
+ * Git config passed as environment (GIT_CONFIG_COUNT/KEY_n/VALUE_n), never written to the user's
+ * global config: the library may run inside someone else's process. User pairs come last and win.
+ */
+export function gitConfigEnv(
+  base: NodeJS.ProcessEnv,
+  pairs: Array<[string, string]>,
+  redactor: Redactor,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  let index = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10) || 0;
+  for (const [key, value] of [...BUILT_IN, ...pairs]) {
+    // Config values like http.extraHeader often carry tokens.
+    if (/header|pass|token|secret|auth/i.test(key)) {
+      redactor.add(value);
+      redactor.add(value.replace(/^.*?:\s*(Basic |Bearer |token )?/i, ''));
+    }
+    env[`GIT_CONFIG_KEY_${index}`] = key;
+    env[`GIT_CONFIG_VALUE_${index}`] = value;
+    index++;
+  }
+  env.GIT_CONFIG_COUNT = String(index);
+  return env;
+}

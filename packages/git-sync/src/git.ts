@@ -1,0 +1,106 @@
+import { execa } from 'execa';
+import { GitSyncError, type GitSyncErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
+import type { Redactor } from './redact.js';
+
+export interface GitContext {
+  /** Environment for every git command of this sync (auth, config). */
+  env: Record<string, string>;
+  /** Aborted on stop() or when --sync-timeout passes. */
+  signal: AbortSignal;
+  /** Aborted only on stop(); tells a stop apart from a timeout. */
+  stopSignal: AbortSignal;
+  timeoutMs: number;
+  redactor: Redactor;
+  logger: Logger;
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** The tail of git's output that names the problem, without progress noise. */
+function tail(text: string, lines = 4): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(
+      (line) => line && !/^(remote: )?(Counting|Compressing|Receiving|Resolving|Enumerating)/.test(line),
+    )
+    .slice(-lines)
+    .join(' | ');
+}
+
+/**
+ * Runs the real git binary. Secrets never reach argv (auth travels in env and an askpass script);
+ * output and errors are redacted. Stays in our process group, so a container runtime killing the
+ * group also kills a running git (no orphan keeps writing into a worktree after a restart).
+ */
+export async function runGit(
+  ctx: GitContext,
+  args: string[],
+  options: { cwd: string; code?: GitSyncErrorCode; what?: string; input?: string; allowFail?: boolean },
+): Promise<GitResult> {
+  const shown = ctx.redactor.redact(`git ${args.join(' ')}`);
+  ctx.logger.debug('running git', { command: shown, cwd: options.cwd });
+  if (ctx.signal.aborted) throw abortError(ctx, shown);
+  const result = await execa('git', args, {
+    cwd: options.cwd,
+    env: ctx.env,
+    cancelSignal: ctx.signal,
+    forceKillAfterDelay: 300,
+    reject: false,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    ...(options.input === undefined ? {} : { input: options.input }),
+    stripFinalNewline: true,
+  });
+  if (result.isCanceled || ctx.signal.aborted) throw abortError(ctx, shown);
+  const stdout = String(result.stdout ?? '');
+  const stderr = String(result.stderr ?? '');
+  const exitCode = result.exitCode ?? -1;
+  if (exitCode === 0 || options.allowFail) return { stdout, stderr, exitCode };
+  const reason = ctx.redactor.redact(tail(stderr) || tail(stdout) || `exit code ${exitCode}`);
+  const cause = Object.assign(new Error(`${shown} exited with ${exitCode}: ${reason}`), {
+    command: shown,
+    exitCode,
+    stderr: ctx.redactor.redact(tail(stderr, 20)),
+  });
+  const code = authFailure(stderr) ? 'E_AUTH' : (options.code ?? 'E_GIT');
+  throw new GitSyncError(code, `${options.what ?? shown} failed: ${reason}${hint(code, stderr)}`, { cause });
+}
+
+function abortError(ctx: GitContext, shown: string): GitSyncError {
+  if (ctx.stopSignal.aborted) return new GitSyncError('E_STOPPED', `stopped while running ${shown}`);
+  return new GitSyncError(
+    'E_TIMEOUT',
+    `sync took longer than --sync-timeout (${Math.round(ctx.timeoutMs / 1000)}s) during ${shown}: raise --sync-timeout or check the connection to the repository`,
+  );
+}
+
+function authFailure(stderr: string): boolean {
+  return /Authentication failed|could not read (Username|Password)|Permission denied \(publickey|Host key verification failed|terminal prompts disabled|HTTP (Basic: )?Access denied|returned error: 40[13]/i.test(
+    stderr,
+  );
+}
+
+function hint(code: GitSyncErrorCode, stderr: string): string {
+  if (/Host key verification failed/i.test(stderr)) {
+    return ' (add the host key to --ssh-known-hosts-file, or set --ssh-known-hosts=false)';
+  }
+  if (/Permission denied \(publickey/i.test(stderr))
+    return ' (check --ssh-key-file and the key the server accepts)';
+  if (code === 'E_AUTH') return ' (check --username and --password-file or GITSYNC_PASSWORD)';
+  if (
+    /Could not resolve host|Connection refused|Connection timed out|unable to access|Could not read from remote/i.test(
+      stderr,
+    )
+  ) {
+    return ' (check --repo and that the server is reachable)';
+  }
+  if (/does not appear to be a git repository|not found|No such file or directory/i.test(stderr)) {
+    return ' (check --repo)';
+  }
+  return '';
+}

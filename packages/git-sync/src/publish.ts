@@ -1,0 +1,44 @@
+import { mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { GitSyncError } from './errors.js';
+import { HASH, type Layout, linkTarget } from './layout.js';
+import { fsyncPath } from './worktree.js';
+
+/** Temp links are made beside the link (same directory, so rename() is atomic) with this prefix. */
+export function tempLinkPrefix(layout: Layout): string {
+  return `.${basename(layout.link)}.gitsync-tmp-`;
+}
+
+/**
+ * Points the link at `.worktrees/<hash>` in one atomic step: a relative temp symlink renamed over
+ * the old link. Readers see the old tree or the new one, never a missing or partial one.
+ */
+export async function publish(layout: Layout, hash: string): Promise<void> {
+  const dir = dirname(layout.link);
+  const temp = join(dir, `${tempLinkPrefix(layout)}${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await rm(temp, { force: true });
+    await symlink(linkTarget(layout, hash), temp);
+    await rename(temp, layout.link);
+    await fsyncPath(dir);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw new GitSyncError(
+      'E_PUBLISH',
+      `cannot publish ${hash.slice(0, 12)} at --link ${layout.link}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; make sure the link's directory is writable and the link is not a directory`,
+      { cause: error },
+    );
+  }
+}
+
+/** The hash the link points at now, or null before the first publish (or when it points elsewhere). */
+export async function readPublished(layout: Layout): Promise<string | null> {
+  try {
+    const target = await readlink(layout.link);
+    const hash = basename(target);
+    return HASH.test(hash) ? hash : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,105 @@
+import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type GitContext, runGit } from './git.js';
+import { HASH, type Layout, worktreePath } from './layout.js';
+import { tempLinkPrefix } from './publish.js';
+import { removeStaleLocks } from './repo.js';
+import { isComplete } from './worktree.js';
+
+export type GitGc = 'auto' | 'always' | 'aggressive' | 'off';
+
+/** A kept worktree, newest first in `listRevisions`. */
+export interface Revision {
+  hash: string;
+  /** When it stopped being published (its mtime), or when it was made. */
+  since: Date;
+}
+
+/**
+ * Start-up repair after a crash or kill -9: drop stale git locks and temp links, remove half-made
+ * worktrees (never the published one) and anything that is not a worktree, prune git's records.
+ */
+export async function recover(ctx: GitContext, layout: Layout, published: string | null): Promise<string[]> {
+  const removed = await removeStaleLocks(layout);
+  const linkDir = dirname(layout.link);
+  for (const entry of await readdir(linkDir).catch(() => [] as string[])) {
+    if (entry.startsWith(tempLinkPrefix(layout))) {
+      await rm(join(linkDir, entry), { force: true });
+      removed.push(join(linkDir, entry));
+    }
+  }
+  await mkdir(layout.worktrees, { recursive: true });
+  for (const entry of await readdir(layout.worktrees)) {
+    if (entry === published) continue;
+    const dir = join(layout.worktrees, entry);
+    if (HASH.test(entry) && (await isComplete(dir, entry))) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  await runGit(ctx, ['worktree', 'prune'], {
+    cwd: layout.root,
+    code: 'E_CLEANUP',
+    what: 'git worktree prune',
+  });
+  return removed;
+}
+
+/** Marks a replaced worktree's retirement time; --stale-worktree-timeout counts from here. */
+export async function retire(layout: Layout, hash: string): Promise<void> {
+  const now = new Date();
+  await utimes(worktreePath(layout, hash), now, now).catch(() => {});
+}
+
+/**
+ * Removes worktrees other than the published one once they have been retired for longer than
+ * `staleMs` (0: at once), anything else in `.worktrees`, then lets git drop what they pinned.
+ */
+export async function cleanup(
+  ctx: GitContext,
+  layout: Layout,
+  published: string,
+  staleMs: number,
+  gc: GitGc,
+): Promise<number> {
+  let removed = 0;
+  const now = Date.now();
+  for (const entry of await readdir(layout.worktrees)) {
+    if (entry === published) continue;
+    const dir = join(layout.worktrees, entry);
+    const info = await stat(dir).catch(() => null);
+    if (info?.isDirectory() && HASH.test(entry) && staleMs > 0 && now - info.mtimeMs < staleMs) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed++;
+  }
+  if (removed === 0) return 0;
+  const opts = { cwd: layout.root, code: 'E_CLEANUP' as const };
+  await runGit(ctx, ['worktree', 'prune'], { ...opts, what: 'git worktree prune' });
+  await runGit(ctx, ['reflog', 'expire', '--expire-unreachable=all', '--all'], {
+    ...opts,
+    what: 'git reflog expire',
+  });
+  if (gc !== 'off') {
+    const args = [
+      'gc',
+      '--quiet',
+      ...(gc === 'auto' ? ['--auto'] : gc === 'aggressive' ? ['--aggressive'] : []),
+    ];
+    await runGit(ctx, args, { ...opts, what: `git gc (--git-gc ${gc})` });
+  }
+  return removed;
+}
+
+/** The complete worktrees kept under `.worktrees`, published first, then newest first. */
+export async function listRevisions(layout: Layout, published: string | null): Promise<Revision[]> {
+  const out: Revision[] = [];
+  for (const entry of await readdir(layout.worktrees).catch(() => [] as string[])) {
+    if (!HASH.test(entry)) continue;
+    const dir = join(layout.worktrees, entry);
+    if (entry !== published && !(await isComplete(dir, entry))) continue;
+    const info = await stat(dir).catch(() => null);
+    if (info) out.push({ hash: entry, since: info.mtime });
+  }
+  return out.sort((a, b) =>
+    a.hash === published ? -1 : b.hash === published ? 1 : b.since.getTime() - a.since.getTime(),
+  );
+}

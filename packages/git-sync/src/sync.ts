@@ -1,0 +1,102 @@
+import { fetchRef, fetchShortHash } from './fetch.js';
+import type { GitContext } from './git.js';
+import { type Layout, worktreePath } from './layout.js';
+import { publish, readPublished } from './publish.js';
+import { haveCommit, type RemoteRef, resolveRemote } from './remote.js';
+import { ensureRepo } from './repo.js';
+import { cleanup, type GitGc, retire } from './retention.js';
+import { createWorktree, isComplete, type WorktreeOptions } from './worktree.js';
+
+export interface SyncConfig extends WorktreeOptions {
+  repo: string;
+  ref: string;
+  layout: Layout;
+  staleWorktreeTimeout: number;
+  gitGc: GitGc;
+}
+
+/** What a pre-publish gate says about a ready worktree. */
+export type GateDecision = { ok: true } | { ok: false; reason: string; output: string };
+
+/**
+ * The replaceable steps between "the remote moved" and "the link flipped". The defaults are the
+ * plain pipeline; a gate (run a command in the new tree before publishing) or a recycler (reuse a
+ * retired tree instead of a fresh checkout) plug in here.
+ */
+export interface SyncSteps {
+  /** Makes a complete worktree for `hash` and returns its directory. */
+  makeWorktree(ctx: GitContext, config: SyncConfig, hash: string): Promise<string>;
+  /** Decides whether a ready worktree may be published. */
+  gate(
+    ctx: GitContext,
+    config: SyncConfig,
+    e: { hash: string; worktree: string; previous: string | null },
+  ): Promise<GateDecision>;
+  /** Called after the link flipped away from `previous`; the default starts its stale timer. */
+  retired(ctx: GitContext, config: SyncConfig, previous: string): Promise<void>;
+}
+
+export const defaultSteps: SyncSteps = {
+  makeWorktree: (ctx, config, hash) => createWorktree(ctx, config.layout, hash, config),
+  gate: async () => ({ ok: true }),
+  retired: (_ctx, config, previous) => retire(config.layout, previous),
+};
+
+export type SyncOutcome =
+  | { kind: 'noop'; hash: string }
+  | { kind: 'published'; hash: string; worktree: string; previous: string | null }
+  | { kind: 'rejected'; hash: string; worktree: string; reason: string; output: string };
+
+/** Counters the pipeline reports into (metrics live elsewhere). */
+export interface SyncProbe {
+  lsRemote(): void;
+  fetched(): void;
+}
+
+/**
+ * One pass: ask the remote where --ref points, fetch only if that commit is new here, check it out,
+ * gate it, flip the link, clean up. Every step before the flip can fail or be killed without
+ * touching what is published.
+ */
+export async function syncOnce(
+  ctx: GitContext,
+  config: SyncConfig,
+  steps: SyncSteps,
+  probe: SyncProbe,
+): Promise<SyncOutcome> {
+  const { layout } = config;
+  await ensureRepo(ctx, layout);
+  const published = await readPublished(layout);
+  const remote = await resolveRemote(ctx, layout.root, config.repo, config.ref);
+  if (remote.kind === 'ref') probe.lsRemote();
+  const hash = await commitFor(ctx, config, remote, probe);
+
+  if (hash === published && (await isComplete(worktreePath(layout, hash), hash))) {
+    await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc);
+    return { kind: 'noop', hash };
+  }
+  const worktree = await steps.makeWorktree(ctx, config, hash);
+  const decision = await steps.gate(ctx, config, { hash, worktree, previous: published });
+  if (!decision.ok)
+    return { kind: 'rejected', hash, worktree, reason: decision.reason, output: decision.output };
+  await publish(layout, hash);
+  if (published && published !== hash) await steps.retired(ctx, config, published);
+  await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc);
+  return { kind: 'published', hash, worktree, previous: published };
+}
+
+async function commitFor(
+  ctx: GitContext,
+  config: SyncConfig,
+  remote: RemoteRef,
+  probe: SyncProbe,
+): Promise<string> {
+  const fetchOptions = { repo: config.repo, depth: config.depth, root: config.layout.root };
+  if (remote.kind === 'short') {
+    probe.fetched();
+    return fetchShortHash(ctx, fetchOptions, remote.prefix);
+  }
+  if (await haveCommit(ctx, config.layout.root, remote.hash)) return remote.hash;
+  probe.fetched();
+  return fetchRef(ctx, fetchOptions, remote.kind === 'ref' ? remote.name : remote.hash);
+}

@@ -1,0 +1,111 @@
+import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { GitSyncError } from './errors.js';
+import { type GitContext, runGit } from './git.js';
+import { type Layout, worktreePath } from './layout.js';
+
+/** Written into the worktree's admin dir (never into the worktree) once the tree is complete. */
+const COMPLETE = 'gitsync-complete';
+
+export interface WorktreeOptions {
+  submodules: 'recursive' | 'shallow' | 'off';
+  depth: number;
+}
+
+/** The admin dir git keeps for a worktree (`<root>/.git/worktrees/<name>`), read from its `.git` file. */
+export async function adminDir(dir: string): Promise<string | null> {
+  try {
+    const text = await readFile(join(dir, '.git'), 'utf8');
+    const match = /^gitdir:\s*(.+?)\s*$/m.exec(text);
+    return match ? resolve(dir, match[1]!) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `dir` is a finished worktree for `hash` (a crash may leave half-made ones behind). */
+export async function isComplete(dir: string, hash: string): Promise<boolean> {
+  const admin = await adminDir(dir);
+  if (!admin) return false;
+  try {
+    return (await readFile(join(admin, COMPLETE), 'utf8')).trim() === hash;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes `<root>/.worktrees/<hash>` a complete checkout of `hash` (reusing a complete one), with
+ * relative links between it and the repository so the volume works at any mount path.
+ */
+export async function createWorktree(
+  ctx: GitContext,
+  layout: Layout,
+  hash: string,
+  options: WorktreeOptions,
+): Promise<string> {
+  const dir = worktreePath(layout, hash);
+  if (await isComplete(dir, hash)) return dir;
+  if ((await exists(dir)) || (await exists(join(layout.gitDir, 'worktrees', hash)))) {
+    await removeWorktree(ctx, layout, dir);
+  }
+  const what = `checking out ${hash.slice(0, 12)}`;
+  await runGit(ctx, ['worktree', 'add', '--force', '--detach', '--quiet', dir, hash], {
+    cwd: layout.root,
+    code: 'E_WORKTREE',
+    what,
+  });
+  const admin = await adminDir(dir);
+  if (!admin) throw new GitSyncError('E_WORKTREE', `${what} failed: git wrote no ${dir}/.git file`);
+  await makeLinksRelative(layout, dir, admin);
+  if (options.submodules !== 'off') {
+    const args = ['submodule', 'update', '--init'];
+    if (options.submodules === 'recursive') args.push('--recursive');
+    if (options.depth > 0) args.push('--depth', String(options.depth));
+    await runGit(ctx, args, { cwd: dir, code: 'E_WORKTREE', what: 'updating submodules' });
+  }
+  // The tree must be on disk before anyone can be pointed at it.
+  await fsyncPath(dir);
+  await fsyncPath(layout.worktrees);
+  await writeFile(join(admin, COMPLETE), `${hash}\n`);
+  await fsyncPath(join(admin, COMPLETE));
+  return dir;
+}
+
+/**
+ * git 2.39 has no worktree.useRelativePaths, so rewrite both links ourselves: the worktree's `.git`
+ * file relative to the worktree, and the admin `gitdir` file relative to --root (git resolves it
+ * from the repository's top level, where git-sync runs every command).
+ */
+async function makeLinksRelative(layout: Layout, dir: string, admin: string): Promise<void> {
+  await writeFile(join(dir, '.git'), `gitdir: ${relative(dir, admin)}\n`);
+  await writeFile(join(admin, 'gitdir'), `${relative(layout.root, join(dir, '.git'))}\n`);
+}
+
+/** Removes a worktree directory and git's record of it. */
+export async function removeWorktree(ctx: GitContext, layout: Layout, dir: string): Promise<void> {
+  const admin = await adminDir(dir);
+  await rm(dir, { recursive: true, force: true });
+  if (admin?.startsWith(join(layout.gitDir, 'worktrees'))) await rm(admin, { recursive: true, force: true });
+  await runGit(ctx, ['worktree', 'prune'], {
+    cwd: layout.root,
+    code: 'E_CLEANUP',
+    what: 'git worktree prune',
+  });
+}
+
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
