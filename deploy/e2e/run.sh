@@ -1,0 +1,476 @@
+#!/bin/bash
+# The container tier (`pnpm test:e2e`): builds the gitpaas images from this workspace on a base
+# made without any image registry, then runs the reference deployments for real against a git
+# daemon on 127.0.0.1: (a) Docker Compose, (b) the Kubernetes manifests (rendered, validated,
+# then run by `podman kube play`), (c) teardown. Needs root on Debian bookworm; never creates a
+# bridge network (dockerd without bridge, host networking everywhere). Prints "N passed, M failed"
+# and writes $GITPAAS_REPORT_DIR/e2e.json when that is set; exits 1 on any failure.
+# Recipe and pitfalls: /work/shared/notes/containers.md.
+# shellcheck disable=SC2317 # the checks are functions called through check/setup
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+DEPLOY=$(dirname "$HERE")
+ROOT=$(dirname "$DEPLOY")
+WORK=$(mktemp -d /tmp/gitpaas-e2e.XXXXXX)
+LOGS=$WORK/logs
+mkdir -p "$LOGS"
+export CONTAINERS_CONF=$WORK/containers.conf # podman settings for this run only
+export DOCKER_CLI_HINTS=false
+
+BASE_IMAGE=gitpaas-base:local
+GITSYNC_IMAGE=localhost/gitpaas/git-sync:local
+APP_IMAGE=localhost/gitpaas/app:local
+PROJECT=gitpaas-e2e
+GIT_PORT=19418 # fixed: the podman-ci overlay names it
+COMPOSE_APP_PORT=19080
+COMPOSE_SYNC_PORT=19081
+COMPOSE_STATUS_PORT=19091
+POD_APP_PORT=19180 # fixed in deploy/k8s/overlays/podman-ci
+POD_SYNC_PORT=19181
+POD_STATUS_PORT=19190
+POD=gitpaas-pod-0 # podman names the Deployment's pod <name>-pod-0, containers <pod>-<container>
+REPO_URL=git://127.0.0.1:$GIT_PORT/app.git
+
+PASSED=0
+FAILED=0
+DOCKERD_PID=
+GITD_PID=
+COMPOSE_FILE_CI=
+K8S_CI=
+FINISHED=
+T_ALL=$(date +%s)
+
+say() { echo "e2e: $*"; }
+
+# check NAME CMD... : one counted check; the command's output is shown only when it fails
+check() {
+  local name=$1 t0 rc
+  shift
+  t0=$(date +%s)
+  "$@" >"$LOGS/check.out" 2>&1
+  rc=$?
+  if [ "$rc" -eq 0 ]; then
+    PASSED=$((PASSED + 1))
+    echo "PASS $name ($(($(date +%s) - t0))s)"
+  else
+    FAILED=$((FAILED + 1))
+    echo "FAIL $name ($(($(date +%s) - t0))s)"
+    tail -n 60 "$LOGS/check.out" | sed 's/^/     /'
+  fi
+  return "$rc"
+}
+
+# setup NAME CMD... : a step everything after it needs; a failure counts once and ends the run
+setup() {
+  local name=$1 t0
+  shift
+  t0=$(date +%s)
+  if "$@" >"$LOGS/setup.out" 2>&1; then
+    echo "TIMING $name $(($(date +%s) - t0))s"
+    grep '^SHOW ' "$LOGS/setup.out" | sed 's/^SHOW /     /'
+  else
+    FAILED=$((FAILED + 1))
+    echo "FAIL setup: $name ($(($(date +%s) - t0))s)"
+    tail -n 60 "$LOGS/setup.out" | sed 's/^/     /'
+    finish
+  fi
+}
+
+# wait_until SECONDS CMD... : polls CMD every 0.5 s until it succeeds or the deadline passes
+wait_until() {
+  local deadline=$(($(date +%s) + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+
+# ---------------------------------------------------------------- machine setup
+
+install_packages() {
+  local missing=() pkg
+  # catatonit by name: podman only Recommends it and docker.io's tini satisfies that, but
+  # podman 4.3 needs catatonit for its pause image
+  for pkg in docker.io docker-compose debootstrap podman catatonit git curl; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing ${missing[*]}"
+  apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}"
+}
+
+ports_free() {
+  local port busy=0
+  for port in "$GIT_PORT" "$COMPOSE_APP_PORT" "$COMPOSE_SYNC_PORT" "$COMPOSE_STATUS_PORT" \
+    "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT"; do
+    if [ -n "$(ss -Hltn "sport = :$port")" ]; then
+      echo "port $port is in use on this machine; stop what listens there (ss -ltnp 'sport = :$port')"
+      busy=1
+    fi
+  done
+  return "$busy"
+}
+
+start_dockerd() {
+  if docker info >/dev/null 2>&1; then
+    echo "a Docker engine is already running; the e2e uses it and leaves it running"
+    return 0
+  fi
+  # no bridge and no iptables: every container and build uses the host network
+  /usr/sbin/dockerd --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
+    >"$LOGS/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  wait_until 60 docker info || {
+    tail -20 "$LOGS/dockerd.log"
+    return 1
+  }
+}
+
+stop_dockerd() {
+  [ -n "$DOCKERD_PID" ] || return 0
+  kill "$DOCKERD_PID" 2>/dev/null
+  wait "$DOCKERD_PID" 2>/dev/null
+  DOCKERD_PID=
+  # dockerd 20.10 leaves this nsfs mount behind
+  if mountpoint -q /run/docker/netns/default 2>/dev/null; then umount /run/docker/netns/default; fi
+}
+
+build_base() {
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    echo "SHOW $BASE_IMAGE exists, not rebuilt"
+    return 0
+  fi
+  bash "$DEPLOY/images/base/build-base.sh" "$BASE_IMAGE"
+}
+
+build_images() {
+  local line
+  bash "$DEPLOY/images/build.sh" --base "$BASE_IMAGE" >"$LOGS/images.txt" || return 1
+  while read -r image bytes; do
+    line="image size: $image $((bytes / 1000000)) MB (base $BASE_IMAGE: $(($(docker image inspect -f '{{.Size}}' "$BASE_IMAGE") / 1000000)) MB)"
+    echo "SHOW $line"
+  done <"$LOGS/images.txt"
+}
+
+# ---------------------------------------------------------------- the test repository
+
+git_in() { git -C "$WORK/src" -c user.name=gitpaas-e2e -c user.email=e2e@localhost "$@"; }
+
+make_repo() {
+  mkdir -p "$WORK/repos"
+  git init -q --bare -b main "$WORK/repos/app.git" &&
+    git init -q -b main "$WORK/src" &&
+    cp -r "$ROOT/examples/hello/." "$WORK/src/" &&
+    git_in add -A && git_in commit -q -m "hello" &&
+    git_in remote add origin "$WORK/repos/app.git" &&
+    git_in push -q origin main
+}
+
+start_git_daemon() {
+  git daemon --listen=127.0.0.1 --port="$GIT_PORT" --reuseaddr --export-all \
+    --base-path="$WORK/repos" "$WORK/repos" >"$LOGS/git-daemon.log" 2>&1 &
+  GITD_PID=$!
+  wait_until 30 git ls-remote "$REPO_URL"
+}
+
+# commit_message TEXT : a new revision with a new message.txt (and a healthy server.js); prints its hash
+commit_message() {
+  cp "$ROOT/examples/hello/server.js" "$WORK/src/server.js"
+  echo "$1" >"$WORK/src/message.txt"
+  git_in commit -q -am "$1" && git_in push -q origin main && git_in rev-parse HEAD
+}
+
+# commit_broken : a revision whose server crashes at start-up; prints its hash
+commit_broken() {
+  {
+    echo "throw new Error('broken on purpose by the gitpaas e2e');"
+    cat "$ROOT/examples/hello/server.js"
+  } >"$WORK/src/server.js"
+  git_in commit -q -am "broken" && git_in push -q origin main && git_in rev-parse HEAD
+}
+
+# revision_at PORT : the revision the app on 127.0.0.1:PORT says it runs
+revision_at() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$1/version" |
+    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).revision))'
+}
+
+serves() { [ "$(revision_at "$1")" = "$2" ]; }
+
+# json_at URL EXPR : evaluates EXPR (a JS expression over `j`, the parsed JSON) and prints it
+json_at() {
+  curl -fsS --max-time 5 "$1" | node -e "let s='';process.stdin.on('data',(d)=>(s+=d)).on('end',()=>{const j=JSON.parse(s);console.log($2)})"
+}
+
+# published_is PORT HASH : git-sync's status says HASH is published
+published_is() { [ "$(json_at "http://127.0.0.1:$1/status" 'j.publishedHash')" = "$2" ]; }
+
+# release_failed PORT HASH : the reloader's ledger has a failed release of HASH
+release_failed() {
+  [ "$(json_at "http://127.0.0.1:$1/status" "(j.releases||[]).some((r)=>r.revision&&'$2'.startsWith(r.revision)&&r.outcome==='failed')")" = true ]
+}
+
+# keeps_serving PORT HASH SECONDS COND... : HASH answers on every probe while waiting for COND
+keeps_serving() {
+  local port=$1 hash=$2 deadline=$(($(date +%s) + $3)) got probes=0
+  shift 3
+  until "$@" >/dev/null 2>&1; do
+    got=$(revision_at "$port" 2>&1) || got="no answer: $got"
+    probes=$((probes + 1))
+    [ "$got" = "$hash" ] || {
+      echo "probe $probes: expected $hash, got $got"
+      return 1
+    }
+    [ "$(date +%s)" -lt "$deadline" ] || {
+      echo "still serving $hash after $probes probes, but the condition never held: $*"
+      return 1
+    }
+    sleep 0.5
+  done
+  echo "served $hash on all $probes probes until: $*"
+}
+
+# ---------------------------------------------------------------- (a) Docker Compose
+
+compose() { docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_CI" "$@"; }
+
+compose_render() {
+  mkdir -p "$WORK/secrets"
+  openssl rand -hex 32 >"$WORK/secrets/trigger-secret"
+  : >"$WORK/secrets/git-password"
+  # the containers run as uid 1000 and read the secrets through a bind mount
+  chmod 0644 "$WORK/secrets/"*
+  COMPOSE_FILE_CI=$WORK/compose.ci.rendered.yaml
+  (
+    cd "$DEPLOY/compose" &&
+      GITPAAS_REPO=$REPO_URL GITPAAS_REF=main GITPAAS_PERIOD=1h \
+        GITPAAS_BUILD="npm install --omit=dev --no-audit --no-fund" \
+        GITPAAS_SECRETS_DIR=$WORK/secrets GITPAAS_TRIGGER_SECRET_FILE=/run/secrets/trigger-secret \
+        CI_APP_PORT=$COMPOSE_APP_PORT CI_GITSYNC_PORT=$COMPOSE_SYNC_PORT CI_RELOADER_STATUS_PORT=$COMPOSE_STATUS_PORT \
+        docker-compose -f compose.yaml -f compose.ci.yaml config
+  ) | node "$HERE/compose-ci.mjs" >"$COMPOSE_FILE_CI"
+}
+
+healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q "$1")")" = healthy ]; }
+
+compose_up() {
+  compose up -d || return 1
+  wait_until 180 healthy app || {
+    compose ps
+    compose logs --tail=40
+    return 1
+  }
+  serves "$COMPOSE_APP_PORT" "$H1" || {
+    echo "expected revision $H1, got $(revision_at "$COMPOSE_APP_PORT")"
+    return 1
+  }
+}
+
+compose_hardened() {
+  local svc id user ro bridges
+  for svc in git-sync app; do
+    id=$(compose ps -q "$svc")
+    user=$(docker inspect -f '{{.Config.User}}' "$id")
+    ro=$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$id")
+    echo "$svc: user $user, read-only root $ro"
+    [ "$user" = 1000:1000 ] && [ "$ro" = true ] || return 1
+  done
+  bridges=$(docker network ls -q --filter driver=bridge)
+  [ -z "$bridges" ] || {
+    echo "a bridge network exists: $bridges"
+    return 1
+  }
+}
+
+# trigger PORT : a GitHub-style signed push notification to git-sync's POST /sync
+trigger() {
+  local body='{"ref":"refs/heads/main"}' sig
+  sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$(cat "$WORK/secrets/trigger-secret")" | sed 's/^.* //')
+  curl -fsS --max-time 5 -X POST -H 'content-type: application/json' -H 'x-github-event: push' \
+    -H "x-hub-signature-256: sha256=$sig" --data "$body" "http://127.0.0.1:$1/sync"
+}
+
+compose_push_live() {
+  H2=$(commit_message "second revision") || return 1
+  # the compose run polls only hourly: going live now proves the signed webhook works
+  trigger "$COMPOSE_SYNC_PORT" || return 1
+  wait_until 90 serves "$COMPOSE_APP_PORT" "$H2" || {
+    echo "expected revision $H2, got $(revision_at "$COMPOSE_APP_PORT")"
+    compose logs --tail=40
+    return 1
+  }
+}
+
+compose_broken_push() {
+  H3=$(commit_broken) || return 1
+  trigger "$COMPOSE_SYNC_PORT" || return 1
+  keeps_serving "$COMPOSE_APP_PORT" "$H2" 120 published_is "$COMPOSE_SYNC_PORT" "$H3" || return 1
+  keeps_serving "$COMPOSE_APP_PORT" "$H2" 120 release_failed "$COMPOSE_STATUS_PORT" "$H3" || {
+    compose logs --tail=40 app
+    return 1
+  }
+}
+
+compose_down() {
+  compose down -v || return 1
+  local left
+  left=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")
+  left+=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
+  [ -z "$left" ] || {
+    echo "left behind: $left"
+    return 1
+  }
+}
+
+# ---------------------------------------------------------------- (b) Kubernetes
+
+k8s_valid() { kubectl kustomize "$DEPLOY/$1" | node "$DEPLOY/lib/validate-k8s.mjs"; }
+
+podman_prepare() {
+  # root here lacks CAP_SYS_RESOURCE: podman's default rlimits would fail ("error setting rlimit")
+  cat >"$CONTAINERS_CONF" <<CONF
+[containers]
+default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=32768:32768"]
+netns = "host"
+CONF
+  K8S_CI=$WORK/k8s-ci.yaml
+  kubectl kustomize "$DEPLOY/k8s/overlays/podman-ci" >"$K8S_CI" &&
+    docker save "$GITSYNC_IMAGE" "$APP_IMAGE" | podman load -q
+}
+
+pod_up() {
+  H4=$(commit_message "fixed revision") || return 1
+  podman kube play --network host "$K8S_CI" || return 1
+  # the init container ran git-sync --one-time, so the first release is the newest commit
+  wait_until 120 serves "$POD_APP_PORT" "$H4" || {
+    echo "expected revision $H4, got $(revision_at "$POD_APP_PORT")"
+    podman pod ps
+    podman ps -a
+    for c in git-sync app; do podman logs --tail=30 "$POD-$c"; done
+    return 1
+  }
+}
+
+pod_push_live() {
+  H5=$(commit_message "fifth revision") || return 1
+  wait_until 90 serves "$POD_APP_PORT" "$H5" || {
+    echo "expected revision $H5, got $(revision_at "$POD_APP_PORT")"
+    for c in git-sync app; do podman logs --tail=30 "$POD-$c"; done
+    return 1
+  }
+}
+
+pod_hardened() {
+  local c got
+  for c in git-sync app; do
+    got=$(podman inspect -f '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}' "$POD-$c")
+    echo "$c: user and read-only root: $got"
+    [ "$got" = "1000:1000 true" ] || return 1
+  done
+  # the livenessProbes became podman healthchecks (curl in the container); no systemd runs them
+  podman healthcheck run "$POD-app" && podman healthcheck run "$POD-git-sync"
+}
+
+pod_down() {
+  podman kube down "$K8S_CI" || return 1
+  local left
+  left="$(podman ps -aq)$(podman pod ps -q)$(podman volume ls -q)"
+  [ -z "$left" ] || {
+    echo "left behind: $left"
+    return 1
+  }
+}
+
+# ---------------------------------------------------------------- (c) teardown
+
+teardown_clean() {
+  podman rmi -f "$GITSYNC_IMAGE" "$APP_IMAGE" >/dev/null 2>&1
+  # images of earlier runs, replaced by this run's tags
+  docker image prune -f >/dev/null
+  if [ -n "$DOCKERD_PID" ]; then
+    local pid=$DOCKERD_PID
+    stop_dockerd
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "dockerd $pid is still running"
+      return 1
+    fi
+    if mountpoint -q /run/docker/netns/default 2>/dev/null; then
+      echo "/run/docker/netns/default is still mounted"
+      return 1
+    fi
+  fi
+}
+
+# best effort on any exit: nothing of this run may stay behind
+cleanup() {
+  set +e
+  [ -n "$COMPOSE_FILE_CI" ] && [ -n "$(command -v docker-compose)" ] && compose down -v >/dev/null 2>&1
+  [ -n "$K8S_CI" ] && podman kube down "$K8S_CI" >/dev/null 2>&1
+  if [ -n "$GITD_PID" ]; then
+    kill "$GITD_PID" 2>/dev/null
+    wait "$GITD_PID" 2>/dev/null
+  fi
+  stop_dockerd
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+finish() {
+  [ -n "$FINISHED" ] && exit 1
+  FINISHED=1
+  echo "TIMING total $(($(date +%s) - T_ALL))s"
+  if [ -n "${GITPAAS_REPORT_DIR:-}" ]; then
+    mkdir -p "$GITPAAS_REPORT_DIR"
+    printf '{"passed":%d,"failed":%d}\n' "$PASSED" "$FAILED" >"$GITPAAS_REPORT_DIR/e2e.json"
+  fi
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+  exit
+}
+
+# ---------------------------------------------------------------- the run
+
+[ "$(id -u)" -eq 0 ] || {
+  echo "e2e: needs root (it installs packages and runs dockerd)" >&2
+  FAILED=1
+  finish
+}
+
+setup "apt packages" install_packages
+setup "ports free" ports_free
+setup "start dockerd" start_dockerd
+setup "base image" build_base
+setup "gitpaas images" build_images
+setup "test repository" make_repo
+setup "git daemon" start_git_daemon
+H1=$(git_in rev-parse HEAD)
+H2=''
+H3=''
+H4=''
+H5=''
+
+say "(a) Docker Compose"
+check "compose: CI file renders from compose.yaml + compose.ci.yaml, host network only" compose_render
+check "compose: git-sync becomes healthy, then the app serves the first revision" compose_up
+check "compose: both containers run as 1000:1000 on a read-only root, no bridge network" compose_hardened
+check "compose: a push + signed webhook (secret from a Compose secret) goes live" compose_push_live
+check "compose: a broken push is published but never switched to; the old revision keeps answering" \
+  compose_broken_push
+check "compose: down -v removes the containers and the volume" compose_down
+
+say "(b) Kubernetes"
+check "k8s: deploy/k8s renders and validates (schema, unknown fields, non-root)" k8s_valid k8s
+check "k8s: overlays/example renders and validates" k8s_valid k8s/overlays/example
+check "k8s: overlays/podman-ci renders and validates" k8s_valid k8s/overlays/podman-ci
+setup "podman: CI manifest + images" podman_prepare
+check "podman: init container publishes the first revision, the app serves it" pod_up
+check "podman: the sidecar's poll brings a pushed commit live" pod_push_live
+check "podman: securityContext applied (1000:1000, read-only root), liveness checks pass" pod_hardened
+check "podman: kube down removes the pod, its containers and emptyDir volumes" pod_down
+
+say "(c) teardown"
+check "teardown: images pruned, our dockerd stopped, its netns unmounted" teardown_clean
+finish

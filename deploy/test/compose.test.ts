@@ -1,0 +1,153 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { DEPLOY, durationMs, flagNames, flagOfEnv, hasCommand, readYaml, type Yaml } from './helpers.js';
+
+const compose = readYaml('compose/compose.yaml');
+const ci = readYaml('compose/compose.ci.yaml');
+const COMPOSE_DIR = join(DEPLOY, 'compose');
+const hasCompose = hasCommand('docker-compose');
+
+describe('compose.yaml', () => {
+  let secrets: string;
+  beforeAll(() => {
+    secrets = mkdtempSync(join(tmpdir(), 'gitpaas-compose-'));
+    writeFileSync(join(secrets, 'git-password'), '');
+    writeFileSync(join(secrets, 'trigger-secret'), '');
+  });
+  afterAll(() => rmSync(secrets, { recursive: true, force: true }));
+
+  const config = (files: string[]) =>
+    spawnSync('docker-compose', [...files.flatMap((f) => ['-f', f]), 'config', '-q'], {
+      cwd: COMPOSE_DIR,
+      encoding: 'utf8',
+      env: { ...process.env, GITPAAS_REPO: 'https://example.com/app.git', GITPAAS_SECRETS_DIR: secrets },
+    });
+
+  it.skipIf(!hasCompose)(
+    `docker-compose config -q accepts it, alone and with compose.ci.yaml${hasCompose ? '' : ' (skipped: docker-compose is not installed)'}`,
+    () => {
+      for (const files of [['compose.yaml'], ['compose.yaml', 'compose.ci.yaml']]) {
+        const result = config(files);
+        expect(result.stderr, files.join(' + ')).toBe('');
+        expect(result.status).toBe(0);
+      }
+    },
+  );
+
+  it.skipIf(!hasCompose)(
+    `docker-compose refuses to start without GITPAAS_REPO, naming it${hasCompose ? '' : ' (skipped: docker-compose is not installed)'}`,
+    () => {
+      const result = spawnSync('docker-compose', ['config', '-q'], {
+        cwd: COMPOSE_DIR,
+        encoding: 'utf8',
+        env: { ...process.env, GITPAAS_REPO: '', GITPAAS_SECRETS_DIR: secrets },
+      });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/set GITPAAS_REPO in \.env/);
+    },
+  );
+
+  it('has no version: and no top-level name: (docker-compose 1.29 rejects name:)', () => {
+    expect(Object.keys(compose).sort()).toEqual(['secrets', 'services', 'volumes']);
+  });
+
+  it('runs git-sync and the app from one named volume, the app only after the first sync', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['app', 'git-sync']);
+    expect(Object.keys(compose.volumes)).toEqual(['git']);
+    for (const service of Object.values<Yaml>(compose.services))
+      expect(service.volumes).toEqual(['git:/git']);
+    expect(compose.services.app.depends_on).toEqual({ 'git-sync': { condition: 'service_healthy' } });
+    expect(compose.services['git-sync'].healthcheck.test.join(' ')).toMatch(/curl -fsS .*\/"?$/);
+  });
+
+  it('publishes port 5000 to the reloader, which listens on 8080', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+    expect(compose.services.app.ports).toEqual(['${GITPAAS_PUBLISH:-5000}:8080']);
+    expect(compose.services.app.environment.GITPAAS_PORT).toBe('8080');
+  });
+
+  it('runs every service as uid 1000, read-only, with a tmpfs /tmp and a restart policy', () => {
+    for (const service of Object.values<Yaml>(compose.services)) {
+      expect(service.user).toBe('1000:1000');
+      expect(service.read_only).toBe(true);
+      expect(service.tmpfs).toEqual(['/tmp']);
+      expect(service.restart).toBe('unless-stopped');
+    }
+  });
+
+  it('takes credentials and the trigger secret as Compose secrets', () => {
+    expect(Object.keys(compose.secrets).sort()).toEqual(['git-password', 'trigger-secret']);
+    expect(compose.services['git-sync'].secrets.sort()).toEqual(['git-password', 'trigger-secret']);
+  });
+
+  it('makes the sidecar retry forever with backoff and outlast the app drain', () => {
+    const env = compose.services['git-sync'].environment;
+    const app = compose.services.app.environment;
+    expect(env.GITSYNC_MAX_FAILURES).toBe('-1');
+    const defaultOf = (value: string) => /:-([^}]+)\}/.exec(value)?.[1] ?? value;
+    expect(durationMs(defaultOf(env.GITSYNC_MAX_SYNC_BACKOFF))).toBeGreaterThan(0);
+    expect(durationMs(defaultOf(env.GITSYNC_STALE_WORKTREE_TIMEOUT))).toBeGreaterThanOrEqual(
+      durationMs(defaultOf(app.GITPAAS_DRAIN_TIMEOUT)),
+    );
+  });
+
+  it('sets only real flags of git-sync and the reloader', () => {
+    const gitSync = flagNames('git-sync');
+    const reloader = flagNames('reloader');
+    const envs = [
+      ...Object.keys(compose.services['git-sync'].environment),
+      ...Object.keys(ci.services['git-sync'].environment),
+    ];
+    for (const env of envs) expect(gitSync, env).toContain(flagOfEnv(env, 'GITSYNC_'));
+    for (const env of [
+      ...Object.keys(compose.services.app.environment),
+      ...Object.keys(ci.services.app.environment),
+    ]) {
+      expect(reloader, env).toContain(flagOfEnv(env, 'GITPAAS_'));
+    }
+  });
+
+  it('the .env example sets the repository', () => {
+    const example = readFileSync(join(COMPOSE_DIR, '.env.example'), 'utf8');
+    expect(example).toMatch(/^GITPAAS_REPO=\S+/m);
+  });
+});
+
+describe('compose.ci.yaml and compose-ci.mjs', () => {
+  const render = (config: unknown) =>
+    spawnSync('node', [join(DEPLOY, 'e2e', 'compose-ci.mjs')], {
+      input: stringify(config),
+      encoding: 'utf8',
+    });
+
+  it('puts every service on the host network with local images', () => {
+    expect(Object.keys(ci.services).sort()).toEqual(Object.keys(compose.services).sort());
+    for (const service of Object.values<Yaml>(ci.services)) {
+      expect(service.network_mode).toBe('host');
+      expect(service.image).toMatch(/^localhost\/gitpaas\/.+:local$/);
+    }
+  });
+
+  it('binds every CI listener to 127.0.0.1', () => {
+    expect(ci.services['git-sync'].environment.GITSYNC_HTTP_BIND).toMatch(/^127\.0\.0\.1:/);
+    expect(ci.services.app.environment.GITPAAS_HOST).toBe('127.0.0.1');
+    expect(ci.services.app.environment.GITPAAS_HTTP_BIND).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it('the renderer drops ports: of host-network services', () => {
+    const result = render({ services: { a: { network_mode: 'host', ports: ['5000:8080'], image: 'x' } } });
+    expect(result.status).toBe(0);
+    expect(result.stdout).not.toMatch(/ports/);
+    expect(result.stdout).toMatch(/network_mode: host/);
+  });
+
+  it('the renderer refuses a service that would make Compose create a bridge network', () => {
+    const result = render({ services: { a: { network_mode: 'host' }, b: { image: 'x' } } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/service b is not on the host network/);
+  });
+});

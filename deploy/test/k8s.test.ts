@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rootContainers, validateManifests } from '../lib/validate-k8s.mjs';
+import {
+  DEPLOY,
+  durationMs,
+  flagNames,
+  flagOfEnv,
+  hasCommand,
+  kustomize,
+  objects,
+  type Yaml,
+} from './helpers.js';
+
+const hasKubectl = hasCommand('kubectl');
+const skipped = hasKubectl ? '' : ' (skipped: kubectl is not installed)';
+const DIRS = ['k8s', 'k8s/overlays/example', 'k8s/overlays/podman-ci'];
+
+const render = (dir: string) => objects(kustomize(dir));
+const deployment = (dir: string) => render(dir).find((o) => o.kind === 'Deployment');
+const envOf = (container: Yaml) =>
+  Object.fromEntries((container.env ?? []).map((e: Yaml) => [e.name, e.value]));
+const byName = (list: Yaml[], name: string) => list.find((c) => c.name === name);
+
+describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
+  it.each(DIRS)(
+    '%s renders objects that validate against the API schemas, with no unknown field',
+    async (dir) => {
+      const results = await validateManifests(kustomize(dir));
+      expect(results.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+      for (const r of results) expect(r.errors, `${r.kind}/${r.name}`).toEqual([]);
+    },
+  );
+
+  it.each(DIRS)('%s runs no container as root', (dir) => {
+    expect(rootContainers(deployment(dir))).toEqual([]);
+  });
+
+  it('deploy/k8s: an init container syncs once, then the sidecar and the app share an emptyDir', () => {
+    const d = deployment('k8s');
+    const pod = d.spec.template.spec;
+    expect(pod.initContainers.map((c: Yaml) => c.name)).toEqual(['git-sync-init']);
+    expect(pod.initContainers[0].args).toEqual(['--one-time']);
+    expect(pod.containers.map((c: Yaml) => c.name)).toEqual(['git-sync', 'app']);
+    expect(byName(pod.volumes, 'git')).toEqual({ name: 'git', emptyDir: {} });
+    for (const c of [...pod.initContainers, ...pod.containers]) {
+      expect(c.volumeMounts).toContainEqual({ name: 'git', mountPath: '/git' });
+    }
+    const app = envOf(byName(pod.containers, 'app'));
+    expect(app.GITPAAS_WATCH).toBe(`/git/${envOf(pod.initContainers[0]).GITSYNC_LINK}`);
+  });
+
+  it('deploy/k8s: repo, ref and period come from a ConfigMap', () => {
+    const objs = render('k8s');
+    const configMap = objs.find((o) => o.kind === 'ConfigMap');
+    expect(Object.keys(configMap.data).sort()).toEqual(['GITSYNC_PERIOD', 'GITSYNC_REF', 'GITSYNC_REPO']);
+    const pod = objs.find((o) => o.kind === 'Deployment').spec.template.spec;
+    for (const c of [pod.initContainers[0], byName(pod.containers, 'git-sync')]) {
+      expect(c.envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }]);
+    }
+  });
+
+  it('deploy/k8s: restricted security settings, probes and resources on every container', () => {
+    const pod = deployment('k8s').spec.template.spec;
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    // a Service named gitpaas would otherwise inject GITPAAS_PORT=tcp://… into the reloader
+    expect(pod.enableServiceLinks).toBe(false);
+    for (const c of [...pod.initContainers, ...pod.containers]) {
+      expect(c.securityContext, c.name).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(Object.keys(c.resources).sort(), c.name).toEqual(['limits', 'requests']);
+      expect(
+        c.volumeMounts.map((m: Yaml) => m.mountPath),
+        c.name,
+      ).toContain('/tmp');
+    }
+    for (const c of pod.containers) expect(c.livenessProbe, c.name).toBeDefined();
+    expect(byName(pod.containers, 'app').readinessProbe.httpGet.path).toBe('/healthz');
+  });
+
+  it('deploy/k8s: the sidecar retries forever with backoff and keeps old worktrees past the drain', () => {
+    const pod = deployment('k8s').spec.template.spec;
+    const sync = envOf(byName(pod.containers, 'git-sync'));
+    const app = envOf(byName(pod.containers, 'app'));
+    expect(sync.GITSYNC_MAX_FAILURES).toBe('-1');
+    expect(durationMs(sync.GITSYNC_MAX_SYNC_BACKOFF)).toBeGreaterThan(0);
+    expect(durationMs(sync.GITSYNC_STALE_WORKTREE_TIMEOUT)).toBeGreaterThanOrEqual(
+      durationMs(app.GITPAAS_DRAIN_TIMEOUT),
+    );
+    // drain + the reloader's default 10 s stop timeout must fit in the grace period
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThanOrEqual(
+      durationMs(app.GITPAAS_DRAIN_TIMEOUT) + 10_000,
+    );
+  });
+
+  it.each(DIRS)('%s sets only real flags of git-sync and the reloader', (dir) => {
+    const objs = render(dir);
+    const gitSync = flagNames('git-sync');
+    const reloader = flagNames('reloader');
+    const pod = objs.find((o) => o.kind === 'Deployment').spec.template.spec;
+    const syncEnvs = [
+      ...Object.keys(objs.find((o) => o.kind === 'ConfigMap').data),
+      ...[...pod.initContainers, byName(pod.containers, 'git-sync')].flatMap((c) => Object.keys(envOf(c))),
+    ];
+    for (const env of syncEnvs) expect(gitSync, env).toContain(flagOfEnv(env, 'GITSYNC_'));
+    for (const env of Object.keys(envOf(byName(pod.containers, 'app')))) {
+      expect(reloader, env).toContain(flagOfEnv(env, 'GITPAAS_'));
+    }
+  });
+
+  it('overlays/example: three replicas of another repository, with credentials and the webhook secret', () => {
+    const base = render('k8s').find((o) => o.kind === 'ConfigMap');
+    const objs = render('k8s/overlays/example');
+    const d = objs.find((o) => o.kind === 'Deployment');
+    expect(d.spec.replicas).toBe(3);
+    expect(objs.find((o) => o.kind === 'ConfigMap').data.GITSYNC_REPO).not.toBe(base.data.GITSYNC_REPO);
+    const sync = envOf(byName(d.spec.template.spec.containers, 'git-sync'));
+    expect(sync.GITSYNC_PASSWORD_FILE).toMatch(/^\/etc\//);
+    expect(sync.GITSYNC_TRIGGER_SECRET_FILE).toMatch(/^\/etc\//);
+  });
+
+  it('overlays/podman-ci: host network, OnFailure, no ports, loopback only, the e2e ports and repository', () => {
+    const objs = render('k8s/overlays/podman-ci');
+    const pod = objs.find((o) => o.kind === 'Deployment').spec.template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.restartPolicy).toBe('OnFailure');
+    for (const c of [...pod.initContainers, ...pod.containers]) expect(c.ports, c.name).toBeUndefined();
+    const sync = envOf(byName(pod.containers, 'git-sync'));
+    const app = envOf(byName(pod.containers, 'app'));
+    const run = readFileSync(join(DEPLOY, 'e2e', 'run.sh'), 'utf8');
+    const port = (name: string) => new RegExp(`^${name}=(\\d+)`, 'm').exec(run)?.[1];
+    expect(objs.find((o) => o.kind === 'ConfigMap').data.GITSYNC_REPO).toBe(
+      `git://127.0.0.1:${port('GIT_PORT')}/app.git`,
+    );
+    expect(sync.GITSYNC_HTTP_BIND).toBe(`127.0.0.1:${port('POD_SYNC_PORT')}`);
+    expect(app.GITPAAS_HOST).toBe('127.0.0.1');
+    expect(app.GITPAAS_PORT).toBe(port('POD_APP_PORT'));
+    expect(app.GITPAAS_HTTP_BIND).toBe(`127.0.0.1:${port('POD_STATUS_PORT')}`);
+    for (const c of pod.containers) expect(c.image, c.name).toMatch(/^localhost\/gitpaas\/.+:local$/);
+  });
+});
+
+describe('validateManifests', () => {
+  const deploymentYaml = (
+    container: string,
+    podSecurity = 'securityContext: { runAsNonRoot: true, runAsUser: 1000 }',
+  ) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: x, labels: { a: b } }
+spec:
+  selector: { matchLabels: { a: b } }
+  template:
+    metadata: { labels: { a: b } }
+    spec:
+      ${podSecurity}
+      containers:
+        - ${container}
+`;
+
+  it('accepts a valid object, including free-form maps and int-or-string ports', async () => {
+    const [r] = await validateManifests(
+      deploymentYaml(
+        '{ name: c, image: i, resources: { limits: { cpu: "1", memory: 1Gi } }, ports: [{ name: http, containerPort: 80 }], readinessProbe: { httpGet: { path: /, port: http } } }',
+      ),
+    );
+    expect(r?.errors).toEqual([]);
+  });
+
+  it('reports an unknown field with its path', async () => {
+    const [r] = await validateManifests(deploymentYaml('{ name: c, image: i, volumeMountz: [] }'));
+    expect(r?.errors).toEqual([
+      '/spec/template/spec/containers/0/volumeMountz: unknown field "volumeMountz"',
+    ]);
+  });
+
+  it('reports a wrong type', async () => {
+    const [r] = await validateManifests(
+      deploymentYaml('{ name: c, image: i, ports: [{ containerPort: "80" }] }'),
+    );
+    expect(r?.errors.join('\n')).toMatch(/containerPort must be integer/);
+  });
+
+  it('reports a container that may run as root', async () => {
+    const [r] = await validateManifests(deploymentYaml('{ name: c, image: i }', 'securityContext: {}'));
+    expect(r?.errors.join('\n')).toMatch(/\(c\): may run as root/);
+  });
+
+  it('reports a kind it has no schema for', async () => {
+    const [r] = await validateManifests('apiVersion: v1\nkind: Pdo\nmetadata: { name: x }\n');
+    expect(r?.errors.join('\n')).toMatch(/no schema for v1 Pdo/);
+  });
+});
