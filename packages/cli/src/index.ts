@@ -10,5 +10,4 @@ export {
   options,
   toUpConfig,
   type UpConfig,
-  upDefaults,
 } from './up-options.js';

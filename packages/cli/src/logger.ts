@@ -96,7 +96,11 @@ export function formatFields(fields: object | undefined): string {
 
 function formatValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
-  if (typeof value === 'string') return /^[\w./:@+-]+$/.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'string') {
+    // A full commit hash reads better short; JSON logs keep it whole.
+    if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value)) return value.slice(0, 7);
+    return /^[\w./:@+-]+$/.test(value) ? value : JSON.stringify(value);
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   return JSON.stringify(value);
 }

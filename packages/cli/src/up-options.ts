@@ -29,22 +29,41 @@ const upOwnOptions: OptionSpec[] = [
     type: 'string',
     default: DEFAULT_HTTP_BIND,
     valueName: '<host:port>',
-    group: 'gitpaas up',
     help: "One HTTP server for both: GET / (200 once a revision is published), GET /status (sync + releases), GET /metrics (with --http-metrics), POST /sync (the trigger); '' turns it off",
   },
   {
     name: 'state-dir',
     type: 'string',
     valueName: '<dir>',
-    group: 'gitpaas up',
     help: 'Where the release ledger (releases.jsonl) is kept (default: beside --root, in <root>.state)',
   },
-  { ...logFormatOption, group: 'gitpaas up' },
+  logFormatOption,
 ];
 
-/** A copy of `spec` that keeps the env names it had in its own table, whatever the merged table's prefixes. */
-function keepEnv(table: OptionTable, spec: OptionSpec): OptionSpec {
-  return { ...spec, extraEnv: envNames(table, spec), group: spec.group };
+/**
+ * Defaults a PaaS needs, which differ from the bare git-sync's and reloader's: retry sync
+ * failures forever with a capped backoff, serve on a public port with zero-downtime switches,
+ * and wait for the first revision as long as the sync keeps trying.
+ */
+const UP_DEFAULTS: Record<string, OptionValue> = {
+  'max-failures': -1,
+  'max-sync-backoff': 60_000,
+  port: DEFAULT_PORT,
+  'wait-timeout': 0,
+};
+
+const UP_NOTES: Record<string, string> = {
+  root: 'default $XDG_STATE_HOME/gitpaas/<repo name>, i.e. ~/.local/state/gitpaas/…',
+  'stale-worktree-timeout': 'ready + drain + stop timeouts + 1m unless set',
+};
+
+/** A copy of `spec` for the merged table: its env names as in its own table, up's default. */
+function adopt(table: OptionTable, spec: OptionSpec, group: string): OptionSpec {
+  const adopted: OptionSpec = { ...spec, extraEnv: envNames(table, spec), group };
+  if (spec.name in UP_DEFAULTS) adopted.default = UP_DEFAULTS[spec.name];
+  const note = UP_NOTES[spec.name];
+  if (note) adopted.help = `${spec.help.replace(/ \(required\)$/, '')} (gitpaas up: ${note})`;
+  return adopted;
 }
 
 /**
@@ -54,14 +73,16 @@ function keepEnv(table: OptionTable, spec: OptionSpec): OptionSpec {
 export const options = defineOptions({
   envPrefixes: [],
   options: [
-    ...upOwnOptions.map((spec) => keepEnv({ envPrefixes: ['GITPAAS_'], options: upOwnOptions }, spec)),
+    ...upOwnOptions.map((spec) =>
+      adopt({ envPrefixes: ['GITPAAS_'], options: upOwnOptions }, spec, 'Server'),
+    ),
     ...gitSyncTable.options
       .filter((spec) => !GIT_SYNC_OWN.has(spec.name))
-      .map((spec) => keepEnv(gitSyncTable, { ...spec, group: `Sync: ${spec.group ?? 'options'}` })),
+      .map((spec) => adopt(gitSyncTable, spec, spec.group ? `Sync: ${spec.group}` : 'Sync')),
     ...reloaderTable.options
       .filter((spec) => !RELOADER_OWN.has(spec.name) && !GIT_SYNC_OWN.has(spec.name))
       .filter((spec) => !gitSyncTable.options.some((other) => other.name === spec.name))
-      .map((spec) => keepEnv(reloaderTable, { ...spec, group: `Run: ${spec.group ?? 'options'}` })),
+      .map((spec) => adopt(reloaderTable, spec, spec.group ? `Run: ${spec.group}` : 'Run')),
   ],
 });
 
@@ -83,18 +104,6 @@ export function defaultRoot(env: NodeJS.ProcessEnv, repo: string): string {
         .pop() ?? 'repo'
     ).replace(/\.git$/, '') || 'repo';
   return join(base, 'gitpaas', leaf.replace(/[^\w.-]+/g, '-'));
-}
-
-/**
- * Defaults a PaaS needs, which differ from the bare git-sync's: retry sync failures forever
- * (with backoff), serve on a public port with zero-downtime switches, one HTTP server.
- */
-export function upDefaults(): Record<string, OptionValue> {
-  // waitTimeout 0: the sync retries forever, so the reloader waits for the first revision as long.
-  const defaults: Record<string, OptionValue> = { maxFailures: -1, port: DEFAULT_PORT, waitTimeout: 0 };
-  // The capped exponential retry backoff is opt-in in the bare git-sync; `up` turns it on.
-  if (gitSyncTable.options.some((spec) => spec.name === 'max-sync-backoff')) defaults.maxSyncBackoff = 60_000;
-  return defaults;
 }
 
 function camel(name: string): string {
@@ -120,9 +129,9 @@ export interface UpConfig {
 }
 
 /**
- * Parsed `up` flags → the two libraries' options. The reloader watches git-sync's link, and
- * old worktrees are kept at least as long as a handoff can take (ready + drain + stop), so
- * the draining process never loses its files.
+ * Parsed `up` flags → the two libraries' options (createUp points the reloader at git-sync's
+ * link). Old worktrees are kept at least as long as a handoff can take (ready + drain + stop),
+ * so the draining process never loses its files.
  */
 export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: string): UpConfig {
   const { values, explicit } = parsed;
@@ -145,8 +154,6 @@ export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: s
     Number(reloaderValues.stopTimeout ?? 10_000);
   if (!explicit.has('staleWorktreeTimeout')) syncValues.staleWorktreeTimeout = handoff + 60_000;
   const sync = toGitSyncOptions(syncValues);
-  const link = resolve(sync.root, sync.link ?? '');
-  reloaderValues.watch = link;
   reloaderValues.stateDir = resolve(cwd, String(values.stateDir ?? `${sync.root}.state`));
   const reloader = toReloaderOptions(reloaderValues, parsed.rest);
   return {

@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createGitSync, type GitSync } from '@gitpaas/git-sync';
 import { createReloader, type Reloader } from '@gitpaas/reloader';
+import pc from 'picocolors';
 import { GitpaasError } from './errors.js';
 import type { CliLogger } from './logger.js';
-import type { Progress } from './progress.js';
+import { createProgress, type Progress } from './progress.js';
 import { redactUrl } from './redact.js';
 import type { UpConfig } from './up-options.js';
 
@@ -16,9 +17,15 @@ export interface Up {
   readonly url: string | undefined;
   /** Listens, starts the sync loop, then waits for the first revision and starts it. */
   start(): Promise<void>;
+  /** Rejects when the sync loop gives up (--max-failures reached); never resolves. */
+  readonly failed: Promise<never>;
   /** The combined status document served on GET /status. */
   status(): { sync: ReturnType<GitSync['status']>; reloader: ReturnType<Reloader['status']> };
   stop(): Promise<void>;
+}
+
+function noProgress(): Progress {
+  return createProgress({ write: noop, colors: pc.createColors(false), interactive: false }, false);
 }
 
 function short(hash: string | null | undefined): string {
@@ -101,17 +108,27 @@ function narrate(
 
 export interface UpOptions {
   config: UpConfig;
-  logger: CliLogger;
-  progress: Progress;
+  /** Where git-sync, the reloader and the app log (silent by default: libraries never print). */
+  logger?: CliLogger;
+  /** The spinner of the bin; none by default. */
+  progress?: Progress;
 }
+
+const noop = () => {};
+const silent: CliLogger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent };
 
 /**
  * git-sync, the reloader and the shared HTTP server, created but not started. `stop()` may be
  * called at any time, also while `start()` is still waiting for the first revision.
  */
-export function createUp({ config, logger, progress }: UpOptions): Up {
+export function createUp({ config, logger = silent, progress = noProgress() }: UpOptions): Up {
   const gitSync = createGitSync({ ...config.sync, logger: logger.child('sync') });
-  const reloader = createReloader({ ...config.reloader, logger: logger.child('run') });
+  // The reloader watches the link exactly where git-sync resolves it (--link relative to --root).
+  const watch = gitSync.status().link;
+  const reloader = createReloader({ ...config.reloader, watch, logger: logger.child('run') });
+  // With a finite --max-failures the sync loop can give up; then `up` ends with its error.
+  const failed = new Promise<never>((_, reject) => gitSync.on('fatal', (e) => reject(e.error)));
+  failed.catch(() => {});
   narrate(gitSync, reloader, logger, progress, config.logFormat === 'json');
 
   const status = () => ({ sync: gitSync.status(), reloader: reloader.status() });
@@ -158,6 +175,7 @@ export function createUp({ config, logger, progress }: UpOptions): Up {
     get url() {
       return url;
     },
+    failed,
     status,
     stop,
     async start() {

@@ -7,7 +7,7 @@ import { createDemoRepo, exampleAppDir } from '../demo-repo.js';
 import { commandTable, logFormatOption, parseCommand } from '../flags.js';
 import { tour } from '../tour.js';
 import { createUp } from '../up.js';
-import { toUpConfig, upDefaults, options as upOptions } from '../up-options.js';
+import { toUpConfig, options as upOptions } from '../up-options.js';
 import { aborted, loggerFor, runUp } from './up.js';
 
 export const demoOptions = commandTable([
@@ -103,7 +103,6 @@ export const demoCommand: Command = {
           'server.js',
         ],
         env: {},
-        defaults: upDefaults(),
       });
       const config = toUpConfig(upParsed, context.env, context.cwd);
       const { logger, progress } = loggerFor(v.logFormat, context);

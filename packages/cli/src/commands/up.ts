@@ -4,7 +4,7 @@ import { type CliLogger, createLogger, debugRequested } from '../logger.js';
 import { createProgress } from '../progress.js';
 import { redactUrl } from '../redact.js';
 import { createUp, type Up } from '../up.js';
-import { options, toUpConfig, upDefaults } from '../up-options.js';
+import { options, toUpConfig } from '../up-options.js';
 
 export function loggerFor(format: 'pretty' | 'json', context: CommandContext, verbose = false) {
   const progress = createProgress(context.terminal.err, format === 'pretty');
@@ -42,6 +42,7 @@ export async function runUp(
       await Promise.race([
         whileRunning ? whileRunning(up) : aborted(context.signal),
         aborted(context.signal),
+        up.failed,
       ]);
     }
   } finally {
@@ -54,28 +55,22 @@ export const upCommand: Command = {
   name: 'up',
   summary: 'sync a repository and run the app from it, switching revisions with zero downtime',
   async run(argv, context) {
-    const parsed = parseCommand(
-      options,
-      argv,
-      context,
-      {
-        usage: 'gitpaas up --repo <url> [flags] -- <command…>',
-        description:
-          'Keeps <root>/<link> at the newest revision of --ref (git-sync) and runs <command> from it\n' +
-          '(reloader): each new revision is built, started beside the old one on a private $PORT, and\n' +
-          'gets the traffic of --port only once it is ready; a revision that fails keeps the old one\n' +
-          'serving. Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
-          'PaaS needs it: --max-failures -1 (retry forever, with backoff), --port 8080, --http-bind\n' +
-          '127.0.0.1:8081, old worktrees kept until the old process has drained.',
-        examples: [
-          'gitpaas up --repo https://github.com/you/app.git -- npm start',
-          'gitpaas up --repo git@github.com:you/app.git --ssh-key-file ~/.ssh/deploy --ref main \\',
-          '    --build "npm ci --omit=dev" --ready-path /healthz -- node server.js',
-          'GITSYNC_REPO=file:///srv/app.git GITPAAS_PORT=3000 gitpaas up -- node server.js',
-        ],
-      },
-      { defaults: upDefaults() },
-    );
+    const parsed = parseCommand(options, argv, context, {
+      usage: 'gitpaas up --repo <url> [flags] -- <command…>',
+      description:
+        'Keeps <root>/<link> at the newest revision of --ref (git-sync) and runs <command> from it\n' +
+        '(reloader): each new revision is built, started beside the old one on a private $PORT, and\n' +
+        'gets the traffic of --port only once it is ready; a revision that fails keeps the old one\n' +
+        'serving. Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
+        'PaaS needs it: --max-failures -1 (retry forever, with backoff), --port 8080, --http-bind\n' +
+        '127.0.0.1:8081, old worktrees kept until the old process has drained.',
+      examples: [
+        'gitpaas up --repo https://github.com/you/app.git -- npm start',
+        'gitpaas up --repo git@github.com:you/app.git --ssh-key-file ~/.ssh/deploy --ref main \\',
+        '    --build "npm ci --omit=dev" --ready-path /healthz -- node server.js',
+        'GITSYNC_REPO=file:///srv/app.git GITPAAS_PORT=3000 gitpaas up -- node server.js',
+      ],
+    });
     if (!parsed) return 0;
     const config = toUpConfig(parsed, context.env, context.cwd);
     const verbose = Number(parsed.values.verbose ?? 0) > 0;
