@@ -154,6 +154,9 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       await rename(dir, target);
       await rename(entry.admin, admin);
       await relink(target, admin, entry.style);
+      // Off the publish path: settle the index's stat data now (a fresh checkout leaves entries
+      // "racily clean", which would make the next reset re-read every file).
+      await git(target, ['update-index', '-q', '--refresh']).catch(() => {});
       logger.debug('worktree retired for recycling', { worktree: dir, pool: target });
       return true;
     },
