@@ -38,6 +38,8 @@ export interface GitSyncStatus {
   lastSyncOutcome: 'published' | 'noop' | 'rejected' | 'error' | null;
   lastSuccessAt: string | null;
   nextSyncAt: string | null;
+  /** The wait chosen before the next sync (grows with failures under --max-sync-backoff). */
+  nextSyncDelayMs: number | null;
   consecutiveFailures: number;
   lastError: { code: string; message: string; at: string } | null;
 }
@@ -152,6 +154,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
       lastSyncOutcome: null,
       lastSuccessAt: null,
       nextSyncAt: null,
+      nextSyncDelayMs: null,
       consecutiveFailures: 0,
       lastError: null,
     };
@@ -268,6 +271,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
         : nextDelay(this.options.period, this.state.consecutiveFailures, this.options.maxSyncBackoff);
       this.state.state = idle ? 'idle' : 'waiting';
       this.state.nextSyncAt = delay === null ? null : new Date(Date.now() + delay).toISOString();
+      this.state.nextSyncDelayMs = delay;
       await this.sleep(delay);
     }
   }

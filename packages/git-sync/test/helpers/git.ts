@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 
@@ -102,6 +102,49 @@ export class TestRemote {
     await git(this.work, 'tag', '-f', '-a', '-m', name, name, branch);
     await git(this.work, 'push', '-q', '--force', 'origin', `refs/tags/${name}`);
     return git(this.work, 'rev-parse', `${name}^{commit}`);
+  }
+
+  /**
+   * Makes `count` commits on top of `branch` in one `git fast-import` run (fast, for many-update
+   * tests) without moving the branch; move it with `setBranch`. Returns the hashes in order.
+   */
+  async prepareCommits(
+    count: number,
+    filesFor: (i: number) => Record<string, string>,
+    branch = 'main',
+  ): Promise<string[]> {
+    const parent = await this.hash(branch);
+    const chunks: string[] = [];
+    const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+    for (let i = 1; i <= count; i++) {
+      chunks.push(
+        `commit refs/prepared/chain\nmark :${i}\ncommitter test <test@example.com> ${1_700_000_000 + i} +0000\n`,
+      );
+      chunks.push(data(`prepared ${i}`));
+      chunks.push(i === 1 ? `from ${parent}\n` : `from :${i - 1}\n`);
+      for (const [path, content] of Object.entries(filesFor(i)))
+        chunks.push(`M 100644 inline ${path}\n${data(content)}`);
+      chunks.push('\n');
+    }
+    const marks = join(dirname(this.bare), `marks-${Date.now()}`);
+    await execa('git', ['fast-import', '--quiet', `--export-marks=${marks}`], {
+      cwd: this.bare,
+      env: gitEnv,
+      input: chunks.join(''),
+    });
+    const byMark = new Map(
+      (await readFile(marks, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ') as [string, string]),
+    );
+    await git(this.bare, 'update-ref', '-d', 'refs/prepared/chain');
+    return Array.from({ length: count }, (_, i) => byMark.get(`:${i + 1}`)!);
+  }
+
+  /** Points `branch` in the bare repository at `hash` (as a push would). */
+  async setBranch(hash: string, branch = 'main'): Promise<void> {
+    await git(this.bare, 'update-ref', `refs/heads/${branch}`, hash);
   }
 
   async deleteBranch(branch: string): Promise<void> {

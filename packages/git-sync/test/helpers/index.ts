@@ -4,5 +4,6 @@ export { type GitDaemon, startGitDaemon } from './git-daemon.js';
 export { type HttpGitServer, startHttpGitServer } from './http-backend.js';
 export { freePort } from './ports.js';
 export { SSHD, sshdMissing, startSshd, type TestSshd } from './sshd.js';
+export { makeSync, memoryLogger, stopAllSyncs } from './sync.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
 export { type WaitForOptions, waitFor } from './wait-for.js';

@@ -1,0 +1,293 @@
+import { existsSync } from 'node:fs';
+import { cp, lstat, mkdir, readdir, readFile, readlink, realpath, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  git,
+  makeSync,
+  makeTempDir,
+  removeTempDirs,
+  stopAllSyncs,
+  TestRemote,
+  waitFor,
+} from '../test/helpers/index.js';
+import type { GitSync } from './index.js';
+
+afterEach(async () => {
+  await stopAllSyncs();
+  await removeTempDirs();
+});
+
+async function setup(name = 'repo.git') {
+  const dir = await makeTempDir();
+  const remote = await TestRemote.create(dir, name);
+  return { dir, remote, root: join(dir, 'root') };
+}
+
+/** Starts and waits for one successful sync. */
+async function started(gitSync: GitSync): Promise<GitSync> {
+  await gitSync.start();
+  await gitSync.syncNow('test');
+  return gitSync;
+}
+
+async function published(link: string): Promise<string> {
+  return (await readlink(link)).split('/').pop()!;
+}
+
+describe('layout contract', () => {
+  it('publishes <root>/<repo leaf> as a relative symlink to .worktrees/<full sha>', async () => {
+    const { remote, root } = await setup('project.git');
+    const gitSync = await started(makeSync({ repo: remote.url, root }));
+    const hash = await remote.hash();
+    const link = join(root, 'project.git');
+    expect(await readlink(link)).toBe(`.worktrees/${hash}`);
+    expect(await readFile(join(link, 'README.md'), 'utf8')).toBe('# test\n');
+    expect(gitSync.status()).toMatchObject({ publishedHash: hash, ready: true, consecutiveFailures: 0 });
+    expect((await readdir(join(root, '.worktrees'))).sort()).toEqual([hash]);
+    expect((await lstat(join(root, '.git'))).isDirectory()).toBe(true);
+  });
+
+  it('keeps worktrees usable with git after the volume moves to another path', async () => {
+    const { dir, remote, root } = await setup();
+    await started(makeSync({ repo: remote.url, root }));
+    await stopAllSyncs();
+    const moved = join(dir, 'mounted', 'elsewhere');
+    await mkdir(join(dir, 'mounted'), { recursive: true });
+    await cp(root, moved, { recursive: true, verbatimSymlinks: true });
+    await import('node:fs/promises').then((fs) => fs.rm(root, { recursive: true, force: true }));
+    const link = join(moved, 'repo.git');
+    expect(await git(link, 'rev-parse', 'HEAD')).toBe(await remote.hash());
+    expect(await git(link, 'status', '--porcelain')).toBe('');
+    expect(await realpath(await git(link, 'rev-parse', '--show-toplevel'))).toBe(await realpath(link));
+    expect(await git(moved, 'worktree', 'list')).toContain(await remote.hash());
+  });
+
+  it('creates a nested root and a link in a subdirectory, outside root, or absolute: always relative', async () => {
+    const { dir, remote } = await setup();
+    const root = join(dir, 'a', 'b', 'root');
+    const hash = await remote.hash();
+    await started(makeSync({ repo: remote.url, root, link: 'sub/dir/current' }));
+    expect(await readlink(join(root, 'sub/dir/current'))).toBe(`../../.worktrees/${hash}`);
+    await stopAllSyncs();
+    const outside = join(dir, 'serve', 'app');
+    await started(makeSync({ repo: remote.url, root, link: outside }));
+    const target = await readlink(outside);
+    expect(target.startsWith('/')).toBe(false);
+    expect(resolve(join(dir, 'serve'), target)).toBe(join(root, '.worktrees', hash));
+    expect(await readFile(join(outside, 'README.md'), 'utf8')).toBe('# test\n');
+  });
+
+  it('clears unknown content and a broken repository from root', async () => {
+    const { remote, root } = await setup();
+    await mkdir(join(root, '.git'), { recursive: true });
+    await writeFile(join(root, '.git', 'garbage'), 'not a repo');
+    await writeFile(join(root, 'stray.txt'), 'left by someone');
+    await started(makeSync({ repo: remote.url, root }));
+    expect(existsSync(join(root, 'stray.txt'))).toBe(false);
+    expect(await published(join(root, 'repo.git'))).toBe(await remote.hash());
+  });
+});
+
+describe('refs', () => {
+  it('follows a branch, including a force-push that rewrites history', async () => {
+    const { remote, root } = await setup();
+    await remote.commit({ 'v.txt': 'dev 1' }, 'dev', 'dev');
+    const gitSync = await started(makeSync({ repo: remote.url, root, ref: 'dev', link: 'app' }));
+    expect(await readFile(join(root, 'app', 'v.txt'), 'utf8')).toBe('dev 1');
+    const rewritten = await remote.forcePushNewHistory({ 'v.txt': 'rewritten' }, 'dev');
+    await gitSync.syncNow();
+    expect(await published(join(root, 'app'))).toBe(rewritten);
+    expect(await readFile(join(root, 'app', 'v.txt'), 'utf8')).toBe('rewritten');
+  });
+
+  it('syncs an annotated tag to its commit', async () => {
+    const { remote, root } = await setup();
+    await remote.commit({ 'v.txt': 'tagged' });
+    const commit = await remote.tag('v1.0.0');
+    await remote.commit({ 'v.txt': 'after the tag' });
+    await started(makeSync({ repo: remote.url, root, ref: 'v1.0.0', link: 'app' }));
+    expect(await published(join(root, 'app'))).toBe(commit);
+    expect(await readFile(join(root, 'app', 'v.txt'), 'utf8')).toBe('tagged');
+  });
+
+  it('syncs a full hash without asking the remote again, and idles', async () => {
+    const { remote, root } = await setup();
+    const first = await remote.hash();
+    await remote.commit({ 'v.txt': 'newer' });
+    const gitSync = await started(makeSync({ repo: remote.url, root, ref: first, link: 'app', period: 10 }));
+    expect(await published(join(root, 'app'))).toBe(first);
+    await waitFor(() => gitSync.status().state === 'idle', { message: 'idle after a hash ref' });
+    const text = await gitSync.registry.getSingleMetric('gitpaas_git_sync_ls_remote_total')!.get();
+    expect(text.values[0]?.value ?? 0).toBe(0);
+  });
+
+  it('resolves a short hash among fetched commits, and fails clearly when it cannot', async () => {
+    const { remote, root } = await setup();
+    const hash = await remote.commit({ 'v.txt': 'short' });
+    await started(makeSync({ repo: remote.url, root, ref: hash.slice(0, 8), link: 'app' }));
+    expect(await published(join(root, 'app'))).toBe(hash);
+    await stopAllSyncs();
+    const missing = makeSync({
+      repo: remote.url,
+      root,
+      ref: 'abcdef12',
+      link: 'other',
+      oneTime: true,
+      maxFailures: 0,
+    });
+    await expect(missing.start()).rejects.toMatchObject({
+      code: 'E_REF_NOT_FOUND',
+      message: /use the full hash/,
+    });
+  });
+
+  it('keeps the last revision published when the ref disappears, and reports why', async () => {
+    const { remote, root } = await setup();
+    const hash = await remote.commit({ 'v.txt': 'feature' }, 'feature', 'feature');
+    const errors: string[] = [];
+    const gitSync = await started(makeSync({ repo: remote.url, root, ref: 'feature', link: 'app' }));
+    gitSync.on('error', ({ error }) => errors.push(error.code));
+    await remote.deleteBranch('feature');
+    await expect(gitSync.syncNow()).rejects.toMatchObject({ code: 'E_REF_NOT_FOUND' });
+    expect(errors).toEqual(['E_REF_NOT_FOUND']);
+    expect(await published(join(root, 'app'))).toBe(hash);
+    expect(await readFile(join(root, 'app', 'v.txt'), 'utf8')).toBe('feature');
+    expect(gitSync.status()).toMatchObject({
+      publishedHash: hash,
+      consecutiveFailures: 1,
+      lastError: { code: 'E_REF_NOT_FOUND' },
+    });
+  });
+});
+
+describe('polling', () => {
+  it('asks the remote every period but fetches only when the ref moved', async () => {
+    const { remote, root } = await setup();
+    const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
+    const fetches = async () =>
+      (await gitSync.registry.getSingleMetric('git_fetch_count_total')!.get()).values[0]!.value;
+    const afterFirst = await fetches();
+    for (let i = 0; i < 3; i++) await gitSync.syncNow();
+    expect(await fetches()).toBe(afterFirst);
+    const hash = await remote.commit({ 'v.txt': 'moved' });
+    await gitSync.syncNow();
+    expect(await fetches()).toBe(afterFirst + 1);
+    expect(await published(join(root, 'app'))).toBe(hash);
+  });
+
+  it('syncs on the period without being asked', async () => {
+    const { remote, root } = await setup();
+    const gitSync = makeSync({ repo: remote.url, root, link: 'app', period: 50 });
+    await gitSync.start();
+    const hash = await remote.commit({ 'v.txt': 'periodic' });
+    await waitFor(
+      async () => existsSync(join(root, 'app')) && (await published(join(root, 'app'))) === hash,
+      {
+        message: 'the periodic sync to publish the new commit',
+      },
+    );
+  });
+
+  it('coalesces syncNow calls: one running, one queued', async () => {
+    const { remote, root } = await setup();
+    let syncs = 0;
+    const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
+    gitSync.on('sync', () => syncs++);
+    const calls = Array.from({ length: 10 }, (_, i) => gitSync.syncNow(`burst ${i}`));
+    await Promise.all(calls);
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThanOrEqual(2);
+  });
+
+  it('fetches full history with --depth 0 and shallow history by default', async () => {
+    const { remote, root } = await setup();
+    await remote.commit({ 'v.txt': '2' });
+    await remote.commit({ 'v.txt': '3' });
+    await started(makeSync({ repo: remote.url, root, link: 'app' }));
+    expect(await git(join(root, 'app'), 'rev-list', '--count', 'HEAD')).toBe('1');
+    await stopAllSyncs();
+    await remote.commit({ 'v.txt': '4' });
+    await started(makeSync({ repo: remote.url, root, link: 'app', depth: 0 }));
+    expect(await git(join(root, 'app'), 'rev-list', '--count', 'HEAD')).toBe('4');
+  });
+
+  it('checks out submodules recursively', async () => {
+    const { dir, remote, root } = await setup();
+    const sub = await TestRemote.create(dir, 'sub.git');
+    await sub.commit({ 'lib.txt': 'from the submodule' });
+    await git(remote.work, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.url, 'lib');
+    const hash = await remote.commit({}, 'add submodule');
+    await started(
+      makeSync({ repo: remote.url, root, link: 'app', gitConfig: ['protocol.file.allow:always'] }),
+    );
+    expect(await published(join(root, 'app'))).toBe(hash);
+    expect(await readFile(join(root, 'app', 'lib', 'lib.txt'), 'utf8')).toBe('from the submodule');
+  });
+});
+
+describe('retention', () => {
+  const UPDATES = 150;
+
+  it('keeps only the published worktree by default and bounds disk use over many updates', async () => {
+    const { remote, root } = await setup();
+    const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
+    const size = async () =>
+      Number((await git(root, 'count-objects', '-v')).match(/size-pack: (\d+)/)![1]) +
+      Number((await git(root, 'count-objects', '-v')).match(/^size: (\d+)/m)![1]);
+    const blob = (i: number) => `${i}\n`.repeat(2000) + 'x'.repeat(i);
+    const commits = await remote.prepareCommits(UPDATES, (i) => ({
+      'data.txt': blob(i),
+      [`f${i % 5}.txt`]: String(i),
+    }));
+    const sizes: number[] = [];
+    for (const [index, hash] of commits.entries()) {
+      await remote.setBranch(hash);
+      await gitSync.syncNow();
+      expect((await readdir(join(root, '.worktrees'))).length).toBe(1);
+      if (index + 1 === 20 || index + 1 === UPDATES) sizes.push(await size());
+    }
+    expect(await readFile(join(root, 'app', 'f0.txt'), 'utf8')).toBe(String(UPDATES));
+    expect(sizes[1]!).toBeLessThan(sizes[0]! * 2 + 64);
+    expect((await readdir(join(root, '.git', 'worktrees'))).length).toBe(1);
+  });
+
+  it('keeps replaced worktrees for --stale-worktree-timeout, then removes them', async () => {
+    const { remote, root } = await setup();
+    const first = await remote.hash();
+    const gitSync = await started(
+      makeSync({ repo: remote.url, root, link: 'app', staleWorktreeTimeout: 1500 }),
+    );
+    const second = await remote.commit({ 'v.txt': '2' });
+    await gitSync.syncNow();
+    expect((await readdir(join(root, '.worktrees'))).sort()).toEqual([first, second].sort());
+    expect(gitSync.status().revisions.map((r) => r.hash)).toEqual([second, first]);
+    await waitFor(
+      async () => {
+        await gitSync.syncNow();
+        return (await readdir(join(root, '.worktrees'))).length === 1;
+      },
+      { message: 'the stale worktree to be removed', interval: 200 },
+    );
+    expect(await readdir(join(root, '.worktrees'))).toEqual([second]);
+  });
+});
+
+describe('stop', () => {
+  it('stops promptly while git is busy and leaves the published revision intact', async () => {
+    const { dir, remote, root } = await setup();
+    const first = await remote.hash();
+    const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
+    // A remote that hangs: upload-pack waits, so the next ls-remote blocks until killed.
+    const slowBin = join(dir, 'slow-upload-pack');
+    await writeFile(slowBin, '#!/bin/sh\nsleep 30\n', { mode: 0o755 });
+    await git(remote.bare, 'config', 'uploadpack.packObjectsHook', slowBin);
+    await remote.commit({ 'v.txt': 'never published' });
+    const syncing = gitSync.syncNow().catch((error: unknown) => error);
+    await waitFor(() => gitSync.status().state === 'syncing');
+    await gitSync.stop();
+    expect(await syncing).toMatchObject({ code: expect.stringMatching(/E_STOPPED|E_GIT_FETCH/) });
+    expect(await published(join(root, 'app'))).toBe(first);
+    expect(gitSync.status().state).toBe('stopped');
+  });
+});
