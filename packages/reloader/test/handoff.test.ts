@@ -2,7 +2,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createReloader, type Release, type Reloader, type ReloaderOptions } from '../src/index.js';
 import { freePort } from '../src/port.js';
-import { APP, get, hash, Layout, load, NODE, removeDir, revisionOf, tempDir, waitFor } from './helpers.js';
+import {
+  APP,
+  get,
+  hash,
+  Layout,
+  type LoadResult,
+  load,
+  NODE,
+  removeDir,
+  revisionOf,
+  tempDir,
+  waitFor,
+} from './helpers.js';
 
 let root: string | undefined;
 let reloader: Reloader | undefined;
@@ -56,7 +68,7 @@ describe('handoff', () => {
     // Some requests are POSTs taking 150 ms, so switches happen with requests in flight on the
     // old child that only the drain can save (the app dies on SIGTERM, and a POST is not retried).
     const slowEvery = (n: number) => (n % 5 === 0 ? { path: '/?ms=150', body: `order ${n}` } : '/');
-    const clients = [
+    const clients: [Promise<LoadResult>, Promise<LoadResult>] = [
       load(port, { until: () => done, keepAlive: true, concurrency: 4, path: slowEvery }),
       load(port, { until: () => done, keepAlive: false, concurrency: 2, path: slowEvery }),
     ];
