@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  git,
+  makeTempDir,
+  removeTempDirs,
+  runBin,
+  spawnBin,
+  TestRemote,
+  waitFor,
+} from '../test/helpers/index.js';
+
+const ITERATIONS = 32;
+const FILES = 40;
+
+/** Every file of revision i says `rev i`, so a partial or mixed tree is visible. */
+const filesFor = (i: number) => {
+  const files: Record<string, string> = { 'manifest.txt': String(i) };
+  for (let f = 0; f < FILES; f++) files[`dir${f % 4}/file${f}.txt`] = `rev ${i}\n`;
+  return files;
+};
+
+/** The link, if present, points at a complete worktree whose every file belongs to one revision. */
+async function assertPublishedTreeIsWhole(
+  root: string,
+  link: string,
+  hashes: string[],
+): Promise<string | null> {
+  if (!existsSync(link)) {
+    expect(existsSync(join(root, '.worktrees'))).toBeDefined();
+    return null;
+  }
+  const target = await readlink(link);
+  expect(target.startsWith('/')).toBe(false);
+  const hash = basename(target);
+  expect(resolve(dirname(link), target)).toBe(join(root, '.worktrees', hash));
+  const revision = hashes.indexOf(hash) + 1;
+  expect(revision).toBeGreaterThan(0);
+  expect(await readFile(join(link, 'manifest.txt'), 'utf8')).toBe(String(revision));
+  for (let f = 0; f < FILES; f++) {
+    expect(await readFile(join(link, `dir${f % 4}`, `file${f}.txt`), 'utf8')).toBe(`rev ${revision}\n`);
+  }
+  expect(await git(link, 'rev-parse', 'HEAD')).toBe(hash);
+  return hash;
+}
+
+describe('crash safety', () => {
+  it(`survives SIGKILL of the whole process group at random moments (${ITERATIONS} kills) and recovers on restart`, async () => {
+    const dir = await makeTempDir();
+    try {
+      const remote = await TestRemote.create(dir);
+      const hashes = await remote.prepareCommits(ITERATIONS + 1, filesFor);
+      const root = join(dir, 'root');
+      const link = join(root, 'app');
+      const args = [
+        '--repo',
+        remote.url,
+        '--root',
+        root,
+        '--link',
+        'app',
+        '--period',
+        '10ms',
+        '--max-failures',
+        '-1',
+        '-v',
+        '1',
+      ];
+      let published = 0;
+      for (let i = 0; i < ITERATIONS; i++) {
+        await remote.setBranch(hashes[i]!);
+        // Each run starts in its own process group, as a container's processes do.
+        const bin = spawnBin(args, { detached: true });
+        // Kill after a random number of git commands: lands anywhere in fetch, checkout, publish or cleanup.
+        const commands = 1 + Math.floor(Math.random() * 16);
+        await waitFor(
+          () =>
+            (bin.output().match(/"msg":"running git"/g) ?? []).length >= commands ||
+            bin.child.exitCode !== null,
+          {
+            timeout: 30_000,
+            interval: 1,
+            message: `${commands} git commands`,
+          },
+        );
+        process.kill(-bin.child.pid!, 'SIGKILL');
+        await bin.child;
+        if (await assertPublishedTreeIsWhole(root, link, hashes)) published++;
+      }
+      expect(published).toBeGreaterThan(0);
+
+      // The next start recovers without manual steps and converges on the tip.
+      await remote.setBranch(hashes[ITERATIONS]!);
+      const result = await runBin([...args.filter((a) => a !== '-v' && a !== '1'), '--one-time']);
+      expect(result.exitCode).toBe(0);
+      expect(await assertPublishedTreeIsWhole(root, link, hashes)).toBe(hashes[ITERATIONS]);
+      expect(await readdir(join(root, '.worktrees'))).toEqual([hashes[ITERATIONS]]);
+      expect((await readdir(root)).filter((entry) => entry.includes('gitsync-tmp'))).toEqual([]);
+      expect((await git(root, 'worktree', 'list', '--porcelain')).match(/^worktree /gm)).toHaveLength(2);
+      expect(await git(root, 'fsck', '--connectivity-only', '--no-progress')).toBeDefined();
+    } finally {
+      await removeTempDirs();
+    }
+  }, 240_000);
+});
