@@ -14,11 +14,12 @@ const onSignal = (signal: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-process.exitCode = await main(process.argv.slice(2), {
+const code = await main(process.argv.slice(2), {
   terminal: processTerminal(),
   env: process.env,
   signal: controller.signal,
   cwd: process.cwd(),
 });
-process.off('SIGINT', onSignal);
-process.off('SIGTERM', onSignal);
+// Everything the command started is stopped by now; exit rather than wait for a library's
+// leftover timer (such as an unneeded kill deadline) to run out.
+process.exit(code);

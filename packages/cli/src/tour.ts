@@ -37,18 +37,21 @@ const LIVE_TIMEOUT_MS = 120_000;
 
 /** Triggers a sync the way a forge webhook would (loopback callers need no secret). */
 async function trigger(up: Up): Promise<void> {
-  if (!up.url) return;
-  await fetch(`${up.url}/sync`, { method: 'POST', signal: AbortSignal.timeout(5000) }).catch(() => {});
+  const response = up.url
+    ? await fetch(`${up.url}/sync`, { method: 'POST', signal: AbortSignal.timeout(5000) }).catch(
+        () => undefined,
+      )
+    : undefined;
+  // Without the HTTP trigger (server off or not available), ask the sync loop directly.
+  if (!response?.ok) await up.gitSync.syncNow('demo tour').catch(() => {});
 }
 
-async function waitServed(options: TourOptions, hash: string): Promise<number> {
-  const started = performance.now();
+async function waitServed(options: TourOptions, hash: string): Promise<void> {
   await waitFor(async () => (await served(options.appUrl))?.revision === hash, {
     timeout: LIVE_TIMEOUT_MS,
     signal: options.signal,
     what: `${hash.slice(0, 7)} to be served`,
   });
-  return performance.now() - started;
 }
 
 function releaseOf(up: Up, hash: string): Release | undefined {

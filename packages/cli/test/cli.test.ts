@@ -22,7 +22,6 @@ describe('gitpaas (the bin as a user types it)', () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`Usage: gitpaas ${name}`);
     expect(stdout).toContain('Examples:');
-    expect(stdout).toContain('--log-format');
   });
 
   it('up --help shows the flags of both packages with their env names', async () => {

@@ -1,0 +1,64 @@
+import { envNames, parseOptions } from '@gitpaas/flags';
+import { describe, expect, it } from 'vitest';
+import { options, toUpConfig } from '../src/up-options.js';
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseOptions(options, { argv, env });
+
+describe('the options of gitpaas up', () => {
+  it('keep the flag and env names of git-sync and the reloader, each flag once', () => {
+    const names = options.options.map((spec) => spec.name);
+    expect(new Set(names).size).toBe(names.length);
+    const env = (name: string) => envNames(options, options.options.find((spec) => spec.name === name)!);
+    expect(env('repo')).toEqual(['GITSYNC_REPO', 'GIT_SYNC_REPO']);
+    expect(env('ready-path')).toEqual(['GITPAAS_READY_PATH']);
+    expect(env('http-bind')).toEqual(['GITPAAS_HTTP_BIND']);
+    expect(names).not.toContain('watch');
+    expect(names).not.toContain('one-time');
+  });
+
+  it('default to what a PaaS needs: retry forever with backoff, a public port, one HTTP server', () => {
+    const config = toUpConfig(parse(['--repo=file:///srv/app.git', '--', 'node', 'server.js']), {}, '/work');
+    expect(config.sync.maxFailures).toBe(-1);
+    expect(config.sync.maxSyncBackoff).toBeGreaterThan(0);
+    expect(config.reloader.port).toBe(8080);
+    expect(config.reloader.waitTimeout).toBe(0);
+    expect(config.httpBind).toBe('127.0.0.1:8081');
+    expect(config.reloader.command).toEqual(['node', 'server.js']);
+  });
+
+  it('keep old worktrees longer than a handoff can take, unless told otherwise', () => {
+    const argv = ['--repo=file:///a.git', '--ready-timeout=20s', '--drain-timeout=40s', '--stop-timeout=5s'];
+    const config = toUpConfig(parse([...argv, '--', 'x']), {}, '/w');
+    expect(config.sync.staleWorktreeTimeout).toBeGreaterThanOrEqual(65_000);
+    const explicit = toUpConfig(parse([...argv, '--stale-worktree-timeout=2m', '--', 'x']), {}, '/w');
+    expect(explicit.sync.staleWorktreeTimeout).toBe(120_000);
+  });
+
+  it('read the same env names as the two bins', () => {
+    const config = toUpConfig(
+      parse(['--', 'x'], { GITSYNC_REPO: 'file:///b.git', GITSYNC_PERIOD: '3s', GITPAAS_PORT: '3000' }),
+      {},
+      '/w',
+    );
+    expect(config.sync.repo).toBe('file:///b.git');
+    expect(config.sync.period).toBe(3000);
+    expect(config.reloader.port).toBe(3000);
+  });
+
+  it('put the root under the user state dir by default and the ledger beside it', () => {
+    const config = toUpConfig(
+      parse(['--repo=https://git.example.invalid/team/shop.git', '--', 'x']),
+      { XDG_STATE_HOME: '/state' },
+      '/w',
+    );
+    expect(config.sync.root).toBe('/state/gitpaas/shop');
+    expect(config.reloader.stateDir).toBe('/state/gitpaas/shop.state');
+    const rooted = toUpConfig(parse(['--repo=file:///a.git', '--root=srv', '--', 'x']), {}, '/w');
+    expect(rooted.sync.root).toBe('/w/srv');
+  });
+
+  it('say which flag is missing', () => {
+    expect(() => toUpConfig(parse(['--', 'x']), {}, '/w')).toThrow(/--repo is required/);
+    expect(() => toUpConfig(parse(['--repo=file:///a.git']), {}, '/w')).toThrow(/no command to run/);
+  });
+});
