@@ -1,5 +1,7 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 
+type CounterChild = ReturnType<Counter['labels']>;
+
 /** The reloader's Prometheus metrics, in a registry of its own so hosts can merge or mount it. */
 export class ReloaderMetrics {
   readonly registry = new Registry();
@@ -32,4 +34,16 @@ export class ReloaderMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  private readonly byClass = new Map<number, CounterChild>();
+
+  /** The proxied-requests counter for a status class, bound once: this runs on every request. */
+  proxiedByClass(status: number): CounterChild {
+    const cls = Math.floor(status / 100);
+    let child = this.byClass.get(cls);
+    if (!child) {
+      child = this.proxied.labels(`${cls}xx`);
+      this.byClass.set(cls, child);
+    }
+    return child;
+  }
 }

@@ -132,8 +132,8 @@ export class HandoffProxy {
         return;
       }
       // A pooled connection the child closed just as we reused it, or a child that went away
-      // after a switch: a request without a body can safely go once more to the live child.
-      if (!retried && !hasBody(req) && (out.reusedSocket || this.active !== upstream) && !req.destroyed) {
+      // after a switch: an idempotent request without a body can safely go once more.
+      if (!retried && retriable(req) && (out.reusedSocket || this.active !== upstream) && !req.destroyed) {
         this.forward(req, res, true);
         return;
       }
@@ -186,6 +186,12 @@ export class HandoffProxy {
     socket.on('error', () => conn.destroy());
     socket.on('close', () => conn.destroy());
   }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function retriable(req: IncomingMessage): boolean {
+  return IDEMPOTENT.has(req.method ?? '') && !hasBody(req);
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -5,7 +5,9 @@ import type { ChildExit } from './child.js';
 import { ReloaderError } from './errors.js';
 import { formatMs } from './format.js';
 
-const POLL_MS = 150;
+/** Probes start fast (most apps listen within tens of ms) and slow down to 150 ms. */
+const FIRST_POLL_MS = 10;
+const MAX_POLL_MS = 150;
 const ATTEMPT_TIMEOUT_MS = 2000;
 
 export interface ReadyInput {
@@ -26,6 +28,7 @@ export async function waitReady(input: ReadyInput): Promise<void> {
     exit = e;
   });
   let last = 'nothing answered yet';
+  let pause = FIRST_POLL_MS;
   for (;;) {
     input.signal.throwIfAborted();
     if (exit) throw exitedError(exit);
@@ -41,9 +44,10 @@ export async function waitReady(input: ReadyInput): Promise<void> {
         `not ready within ${formatMs(input.timeoutMs)} (${input.path ? `GET ${input.path}` : 'TCP connect'}: ${last}); fix the app or raise --ready-timeout`,
       );
     }
-    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), undefined, {
+    await sleep(Math.min(pause, Math.max(0, deadline - Date.now())), undefined, {
       signal: input.signal,
     }).catch(() => {});
+    pause = Math.min(MAX_POLL_MS, pause * 2);
   }
 }
 

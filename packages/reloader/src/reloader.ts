@@ -137,7 +137,7 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     this.proxy =
       options.port !== undefined
         ? new HandoffProxy({
-            onResponse: (status) => this.metrics.proxied.inc({ code: `${Math.floor(status / 100)}xx` }),
+            onResponse: (status) => this.metrics.proxiedByClass(status).inc(),
             onError: (reason) => this.metrics.proxyErrors.inc({ reason }),
           })
         : null;
@@ -309,7 +309,7 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     // published: abort it so a quick double flip ends in one replacement, to the newest.
     const attempt = this.attempt;
     if (attempt && !attempt.switched && target.revision !== null && attempt.target.dir !== target.dir) {
-      attempt.controller.abort(new ReloaderError('E_EXITED', 'superseded by a newer revision'));
+      attempt.controller.abort();
     }
     void this.kick();
   }
