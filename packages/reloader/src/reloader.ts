@@ -83,6 +83,8 @@ export interface Reloader {
 interface Running {
   release: Release;
   child: Child;
+  /** Private port (handoff mode), served through `upstream` once ready. */
+  port: number | null;
   upstream: Upstream | null;
   startedAt: number;
   output: string[];
@@ -342,10 +344,12 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     try {
       if (this.options.build) await this.build(release, output, signal);
       if (this.proxy) {
-        const launched = await this.launch(release, output, signal);
-        child = launched.child;
+        signal.throwIfAborted();
+        const running = this.spawn(release, output, await freePort());
+        child = running.child;
+        await this.launch(running, signal);
         attempt.switched = true;
-        this.switchTo({ ...launched, release, output, crashes: 0, retiring: false });
+        this.switchTo(running);
       } else {
         const old = this.live;
         if (old) {
@@ -412,14 +416,9 @@ class ReloaderImpl extends EventEmitter implements Reloader {
   }
 
   /** Starts the app on a fresh private port and waits until it is ready (handoff mode). */
-  private async launch(
-    release: Release,
-    output: string[],
-    signal: AbortSignal,
-  ): Promise<{ child: Child; upstream: Upstream; startedAt: number }> {
-    signal.throwIfAborted();
-    const port = await freePort();
-    const running = this.spawn(release, output, port);
+  private async launch(running: Running, signal: AbortSignal): Promise<void> {
+    const { port, release } = running;
+    if (port === null) throw new Error('launch needs a private port');
     try {
       await waitReady({
         port,
@@ -435,9 +434,10 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     const readyMs = Date.now() - running.startedAt;
     release.times.readyMs ??= readyMs;
     this.metrics.timeToReady.observe(readyMs / 1000);
-    return { child: running.child, upstream: new Upstream(port), startedAt: running.startedAt };
+    running.upstream = new Upstream(port);
   }
 
+  /** Starts the command for a release; `port` is its private port in handoff mode. */
   private spawn(release: Release, output: string[], port: number | null): Running {
     const command = this.options.command;
     const child = new Child({
@@ -447,7 +447,16 @@ class ReloaderImpl extends EventEmitter implements Reloader {
       env: this.childEnv(release, port),
       onLine: (stream, line) => this.output(release, output, stream, line),
     });
-    return { release, child, upstream: null, startedAt: Date.now(), output, crashes: 0, retiring: false };
+    return {
+      release,
+      child,
+      port,
+      upstream: null,
+      startedAt: Date.now(),
+      output,
+      crashes: 0,
+      retiring: false,
+    };
   }
 
   /** Makes `running` the live process: traffic moves to it, the previous one drains and stops. */
@@ -522,20 +531,23 @@ class ReloaderImpl extends EventEmitter implements Reloader {
   private async restart(crashed: Running): Promise<void> {
     if (this.stopped || this.live !== crashed) return;
     const { release, output } = crashed;
-    let next: Running;
-    try {
-      if (this.proxy) {
-        const launched = await this.launch(release, output, this.lifetime.signal);
-        next = { ...launched, release, output, crashes: crashed.crashes, retiring: false };
-      } else {
-        next = { ...this.spawn(release, output, null), crashes: crashed.crashes };
+    const next = this.spawn(release, output, this.proxy ? await freePort() : null);
+    next.crashes = crashed.crashes;
+    if (this.proxy) {
+      try {
+        await this.launch(next, this.lifetime.signal);
+      } catch (error) {
+        if (this.stopped || this.live !== crashed) return;
+        // Counts as one more crash of the same release, timed from this attempt.
+        crashed.startedAt = next.startedAt;
+        const exit = next.child.exit;
+        return this.onExit(
+          crashed,
+          error instanceof ReloaderError && error.code === 'E_EXITED' && exit
+            ? exit
+            : { code: null, signal: null, error: messageOf(error) },
+        );
       }
-    } catch (error) {
-      if (this.stopped || this.live !== crashed) return;
-      this.logger.warn('restart failed', { revision: release.revision, reason: messageOf(error) });
-      const exit: ChildExit = { code: null, signal: null };
-      crashed.startedAt = Date.now();
-      return this.onExit(crashed, exit);
     }
     if (this.stopped || this.live !== crashed) {
       await next.child.stop(this.options.stopSignal ?? 'SIGTERM', this.options.stopTimeout ?? 10_000);
