@@ -99,6 +99,7 @@ export class LinkWatcher {
         this.again = false;
         const target = await readLinkTarget(this.path);
         if (this.stopped) return;
+        this.logger.debug('link checked', { path: this.path, target: target?.dir ?? null });
         if (target && target.dir !== this.last) {
           this.last = target.dir;
           this.onChange(target);

@@ -33,8 +33,8 @@ const RESPONSE_DROP = new Set([
 export interface ProxyHooks {
   /** A proxied request got a response from a child (status as the child sent it). */
   onResponse(status: number): void;
-  /** A request or upgrade could not be proxied (`no-upstream`, `upstream`). */
-  onError(kind: 'no-upstream' | 'upstream'): void;
+  /** A request or upgrade could not be proxied (`no-upstream`, `upstream`); detail is the error code. */
+  onError(kind: 'no-upstream' | 'upstream', detail?: string): void;
 }
 
 /**
@@ -137,7 +137,7 @@ export class HandoffProxy {
         this.forward(req, res, true);
         return;
       }
-      this.hooks.onError('upstream');
+      this.hooks.onError('upstream', error.code ?? error.message);
       sendError(res, 502, `the app did not answer (${error.code ?? 'error'})\n`);
     });
     res.on('close', () => {
@@ -176,9 +176,9 @@ export class HandoffProxy {
       socket.pipe(conn);
       conn.pipe(socket);
     });
-    conn.on('error', () => {
+    conn.on('error', (error: NodeJS.ErrnoException) => {
       if (!connected) {
-        this.hooks.onError('upstream');
+        this.hooks.onError('upstream', error.code ?? error.message);
         socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       } else socket.destroy();
     });

@@ -15,7 +15,7 @@ import { DirWatcher } from './dir-watch.js';
 import { ReloaderError } from './errors.js';
 import { formatMs, shortRevision } from './format.js';
 import { Ledger, type Release } from './ledger.js';
-import { isSymlink, type LinkTarget, LinkWatcher, readLinkTarget } from './link-watch.js';
+import { isSymlink, LinkWatcher, readLinkTarget } from './link-watch.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ReloaderMetrics } from './metrics.js';
 import { parseBind, type ReloaderOptions } from './options.js';
@@ -93,7 +93,7 @@ interface Running {
 }
 
 interface Attempt {
-  target: LinkTarget | Target;
+  target: Target;
   controller: AbortController;
   switched: boolean;
 }
@@ -140,7 +140,10 @@ class ReloaderImpl extends EventEmitter implements Reloader {
       options.port !== undefined
         ? new HandoffProxy({
             onResponse: (status) => this.metrics.proxiedByClass(status).inc(),
-            onError: (reason) => this.metrics.proxyErrors.inc({ reason }),
+            onError: (reason, detail) => {
+              this.metrics.proxyErrors.inc({ reason });
+              this.logger.debug('proxy answered 502', { reason, detail });
+            },
           })
         : null;
   }
@@ -192,7 +195,7 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     for (const running of all) running.upstream?.close();
     if (live) {
       this.exitStatus = exitStatus(live.child.exit);
-      this.end(live.release, 'retired', 'the reloader stopped');
+      if (live.release.outcome === 'live') this.end(live.release, 'retired', 'the reloader stopped');
     }
     this.proxy?.closeAll();
     await proxyClosed;
@@ -483,6 +486,11 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     this.retiring.add(running);
     const { drainTimeout = 30_000, stopSignal = 'SIGTERM', stopTimeout = 10_000 } = this.options;
     if (running.upstream && !running.child.exit) {
+      this.logger.debug('draining the old process', {
+        revision: running.release.revision,
+        inflight: running.upstream.inflight,
+        upgraded: running.upstream.upgraded.size,
+      });
       const timedOut = await Promise.race([
         running.upstream.drain().then(() => false),
         sleep(drainTimeout, true, { signal: this.lifetime.signal }).catch(() => true),
