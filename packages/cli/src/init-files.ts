@@ -42,6 +42,7 @@ function yamlString(text: string): string {
   return JSON.stringify(text);
 }
 
+/** The app command as container args; the app image runs them with the reloader. */
 function commandArray(command: string): string {
   return `["sh", "-c", ${yamlString(command)}]`;
 }
@@ -49,54 +50,67 @@ function commandArray(command: string): string {
 function composeFile(s: InitSettings): string {
   return `# Compose deployment of ${s.repo}, written by \`gitpaas init\`; edit freely.
 # Two containers share the volume "git": git-sync keeps /git/app pointing at the newest
-# revision of the ref; the app container builds and starts each revision and switches
-# traffic only when the new one answers GET /healthz. Settings are in .env.
-#   docker compose up -d          (or docker-compose up -d with Compose 1.29)
-#   docker compose logs -f app
+# revision of the ref; the app container (the gitpaas reloader) builds and starts each
+# revision and switches traffic only once the new one answers GITPAAS_READY_PATH.
+# Settings are in .env. Compose v2 (docker compose up -d) and docker-compose 1.29.
 ${IMAGES_NOTE}
 services:
   git-sync:
-    image: \${GIT_SYNC_IMAGE:-ghcr.io/gitpaas/git-sync:${s.tag}}
+    image: \${GITSYNC_IMAGE:-ghcr.io/gitpaas/git-sync:${s.tag}}
     restart: unless-stopped
+    user: "1000:1000"
+    read_only: true
+    tmpfs:
+      - /tmp
     environment:
-      GITSYNC_REPO: \${GITSYNC_REPO:?set GITSYNC_REPO in .env}
-      GITSYNC_REF: \${GITSYNC_REF:-HEAD}
+      GITSYNC_REPO: \${GITPAAS_REPO:?set GITPAAS_REPO in .env (the git URL to deploy)}
+      GITSYNC_REF: \${GITPAAS_REF:-HEAD}
+      GITSYNC_PERIOD: \${GITPAAS_PERIOD:-30s}
       GITSYNC_ROOT: /git
       GITSYNC_LINK: app
-      GITSYNC_PERIOD: \${GITSYNC_PERIOD:-30s}
-      # retry forever (with backoff) instead of exiting on the first network error
+      # retry forever, backing off up to a minute, while the last good revision stays published
       GITSYNC_MAX_FAILURES: "-1"
-      # keep the previous revision's files while the old app process drains
-      GITSYNC_STALE_WORKTREE_TIMEOUT: 5m
+      GITSYNC_MAX_SYNC_BACKOFF: 1m
+      # keep the previous revision's files longer than the app drains it
+      GITSYNC_STALE_WORKTREE_TIMEOUT: 2m
       GITSYNC_HTTP_BIND: 0.0.0.0:8081
       GITSYNC_HTTP_METRICS: "true"
     volumes:
       - git:/git
+    ports:
+      # GET / (health), /status, /metrics and POST /sync (the push trigger)
+      - "\${GITSYNC_PUBLISH:-127.0.0.1:8081}:8081"
     healthcheck:
       # / answers 200 once the first revision is published
       test: ["CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8081/"]
       interval: 5s
       timeout: 3s
       retries: 60
-      start_period: 5s
 
   app:
     image: \${APP_IMAGE:-ghcr.io/gitpaas/app:${s.tag}}
     restart: unless-stopped
-    # runs in /git/app's revision directory; your app must listen on $PORT
-    command: ${commandArray(s.command)}
+    user: "1000:1000"
+    read_only: true
+    tmpfs:
+      - /tmp
+    depends_on:
+      git-sync:
+        condition: service_healthy
     environment:
       GITPAAS_WATCH: /git/app
       GITPAAS_PORT: "${s.port}"
       GITPAAS_READY_PATH: \${GITPAAS_READY_PATH:-/healthz}
       GITPAAS_BUILD: \${GITPAAS_BUILD:-}
-    ports:
-      - "\${APP_PUBLISH:-127.0.0.1:${s.port}}:${s.port}"
+      GITPAAS_DRAIN_TIMEOUT: 30s
+      GITPAAS_HTTP_BIND: 127.0.0.1:9090
+      GITPAAS_STATE_DIR: /tmp/gitpaas
+    # your app's command, run in the revision's directory; it must listen on $PORT
+    command: \${APP_COMMAND:-${s.command}}
     volumes:
       - git:/git
-    depends_on:
-      git-sync:
-        condition: service_healthy
+    ports:
+      - "\${GITPAAS_PUBLISH:-127.0.0.1:${s.port}}:${s.port}"
 
 volumes:
   git: {}
@@ -106,16 +120,18 @@ volumes:
 function envFile(s: InitSettings): string {
   return `# Settings for compose.yaml; docker compose reads this file by itself.
 # The repository to deploy (https, ssh or file URL) and the ref to follow.
-GITSYNC_REPO=${s.repo}
-GITSYNC_REF=${s.ref}
-# How often to ask the remote for a new revision.
-GITSYNC_PERIOD=30s
+GITPAAS_REPO=${s.repo}
+GITPAAS_REF=${s.ref}
+# How often to ask the remote for a new revision (POST /sync on :8081 syncs at once).
+GITPAAS_PERIOD=30s
+# Your app's start command, run in each revision's directory.
+APP_COMMAND=${s.command}
 # Run before starting each revision, in its directory (e.g. npm ci --omit=dev); empty = none.
 GITPAAS_BUILD=
 # The path that answers 2xx when a new revision is ready for traffic.
 GITPAAS_READY_PATH=/healthz
-# host:port the app is published on; 0.0.0.0:${s.port} to reach it from other machines.
-APP_PUBLISH=127.0.0.1:${s.port}
+# Where the app is published; 0.0.0.0:${s.port} to reach it from other machines.
+GITPAAS_PUBLISH=127.0.0.1:${s.port}
 `;
 }
 
@@ -170,11 +186,18 @@ spec:
   replicas: 1
   template:
     spec:
+      # a Service named like a GITPAAS_* prefix would inject GITPAAS_PORT=tcp://… into the app
+      enableServiceLinks: false
+      automountServiceAccountToken: false
+      # the reloader's drain (30s) and stop timeout (10s), plus margin
+      terminationGracePeriodSeconds: 45
       securityContext:
         runAsNonRoot: true
         runAsUser: 1000
         runAsGroup: 1000
         fsGroup: 1000
+        seccompProfile:
+          type: RuntimeDefault
       initContainers:
         - name: git-sync-init
           image: ghcr.io/gitpaas/git-sync
@@ -204,12 +227,14 @@ ${securityContext}
               value: /git
             - name: GITSYNC_LINK
               value: app
-            # retry forever (with backoff) instead of exiting on the first network error
+            # retry forever, backing off up to a minute, while the last good revision stays published
             - name: GITSYNC_MAX_FAILURES
               value: "-1"
-            # keep the previous revision's files while the old app process drains
+            - name: GITSYNC_MAX_SYNC_BACKOFF
+              value: 1m
+            # keep the previous revision's files longer than the app drains it
             - name: GITSYNC_STALE_WORKTREE_TIMEOUT
-              value: 5m
+              value: 2m
             - name: GITSYNC_HTTP_BIND
               value: 0.0.0.0:8081
             - name: GITSYNC_HTTP_METRICS
@@ -239,15 +264,25 @@ ${securityContext}
               value: /git/app
             - name: GITPAAS_PORT
               value: "${s.port}"
+            - name: GITPAAS_DRAIN_TIMEOUT
+              value: 30s
+            - name: GITPAAS_HTTP_BIND
+              value: ":9090"
+            - name: GITPAAS_STATE_DIR
+              value: /tmp/gitpaas
           ports:
             - { name: http, containerPort: ${s.port} }
+            - { name: status, containerPort: 9090 }
+          # ready = the live release answers through the reloader's proxy
           readinessProbe:
             httpGet: { path: /healthz, port: http }
             periodSeconds: 5
+          # alive = the reloader answers; a failed release keeps the old one serving, which
+          # is no reason to restart the container
           livenessProbe:
-            tcpSocket: { port: http }
-            initialDelaySeconds: 30
-            periodSeconds: 20
+            httpGet: { path: /status, port: status }
+            periodSeconds: 10
+            failureThreshold: 6
           volumeMounts:
             - { name: git, mountPath: /git }
             - { name: tmp, mountPath: /tmp }

@@ -6,22 +6,24 @@ import type { Stream } from './terminal.js';
  * nothing at all elsewhere, where the log lines already say the same.
  */
 export interface Progress {
+  /** Shows the spinner with this text (or changes its text). */
   start(text: string): void;
-  succeed(text: string): void;
-  fail(text: string): void;
-  /** Stops without a final line (shutdown). */
+  /** Removes the spinner; the log line that follows says how it went. */
   stop(): void;
   /** The stream to log through: it lifts the spinner out of the way of each line. */
   readonly stream: Stream;
+  /** The same for another stream on the same terminal (stdout). */
+  wrap(stream: Stream): Stream;
 }
 
 const FRAME_MS = 80;
 
 export function createProgress(stream: Stream, enabled: boolean): Progress {
-  // nanospinner decides between redrawing and printing lines by looking at stdout.
-  if (!enabled || !stream.interactive || !process.stdout.isTTY) {
+  // nanospinner decides between redrawing and printing lines by looking at stdout, and
+  // counts the lines to redraw by the terminal's width (a pty without a size reports 0).
+  if (!enabled || !stream.interactive || !process.stdout.isTTY || !(process.stderr.columns > 0)) {
     const none = () => {};
-    return { start: none, succeed: none, fail: none, stop: none, stream };
+    return { start: none, stop: none, stream, wrap: (other) => other };
   }
   let spinner: Spinner | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -32,13 +34,24 @@ export function createProgress(stream: Stream, enabled: boolean): Progress {
     if (timer) clearInterval(timer);
     timer = undefined;
   };
-  const finish = (how: 'success' | 'error' | 'clear', text?: string) => {
+  const stop = () => {
     if (!spinner) return;
     halt();
-    if (how === 'clear') spinner.clear().write('\x1b[?25h');
-    else spinner[how]({ text: text ?? '' });
+    spinner.clear().write('\x1b[?25h');
     spinner = undefined;
   };
+  function wrap(other: Stream): Stream {
+    return {
+      colors: other.colors,
+      interactive: other.interactive,
+      write(text) {
+        if (!spinner) return other.write(text);
+        spinner.clear();
+        other.write(text);
+        spinner.render();
+      },
+    };
+  }
   return {
     start(text) {
       if (spinner) {
@@ -50,18 +63,8 @@ export function createProgress(stream: Stream, enabled: boolean): Progress {
       timer = setInterval(() => spinner?.spin(), FRAME_MS);
       timer.unref();
     },
-    succeed: (text) => finish('success', text),
-    fail: (text) => finish('error', text),
-    stop: () => finish('clear'),
-    stream: {
-      colors: stream.colors,
-      interactive: stream.interactive,
-      write(text) {
-        if (!spinner) return stream.write(text);
-        spinner.clear();
-        stream.write(text);
-        spinner.render();
-      },
-    },
+    stop,
+    stream: wrap(stream),
+    wrap,
   };
 }

@@ -87,19 +87,8 @@ function narrate(
 ): void {
   const app = logger.child('app');
   gitSync.on('publish', (e) => progress.start(`starting ${short(e.hash)}…`));
-  gitSync.on('reject', (e) =>
-    progress.fail(`${short(e.hash)} rejected by the pre-publish check: ${e.reason}`),
-  );
-  reloader.on('release', (r) => {
-    if (r.outcome === 'live') {
-      const ready = r.times.readyMs === undefined ? '' : ` (ready in ${Math.round(r.times.readyMs)}ms)`;
-      progress.succeed(`${short(r.revision)} is live${ready}`);
-    } else if (r.outcome === 'failed') {
-      const serving = reloader.status().current;
-      const still = serving ? `; ${short(serving.revision)} keeps serving` : '';
-      progress.fail(`${short(r.revision)} failed: ${r.reason ?? 'unknown reason'}${still}`);
-    }
-  });
+  gitSync.on('reject', () => progress.stop());
+  reloader.on('release', () => progress.stop());
   reloader.on('output', (e) => {
     if (json) app.info(e.line, { revision: e.revision, stream: e.stream });
     else app.info(`${progress.stream.colors.dim(`[${short(e.revision)}]`)} ${e.line}`);

@@ -9,6 +9,19 @@ import { git } from '../src/git.js';
 import { removeTempDirs, runCli, tempDir } from './helpers.js';
 
 const KUBECTL = '/usr/bin/kubectl';
+const exec = promisify(execFile);
+
+/** `docker compose` (v2) or `docker-compose` (1.29), whichever this machine has. */
+async function composeCommand(): Promise<string[] | undefined> {
+  for (const command of [['docker', 'compose'], ['docker-compose']]) {
+    const works = await exec(command[0]!, [...command.slice(1), 'version'], { timeout: 20_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (works) return command;
+  }
+  return undefined;
+}
 
 afterEach(removeTempDirs);
 
@@ -25,7 +38,16 @@ describe('gitpaas init', () => {
     expect(Object.keys(compose.services)).toEqual(['git-sync', 'app']);
     expect(compose.services['git-sync'].image).toContain('ghcr.io/gitpaas/git-sync');
     expect(compose.services.app.image).toContain('ghcr.io/gitpaas/app');
-    expect(await readFile(join(cwd, 'deploy/.env'), 'utf8')).toContain(`GITSYNC_REPO=${repo}`);
+    expect(await readFile(join(cwd, 'deploy/.env'), 'utf8')).toContain(`GITPAAS_REPO=${repo}`);
+
+    const composeCli = await composeCommand();
+    if (composeCli) {
+      // Compose itself validates the file, with the .env beside it
+      await exec(composeCli[0]!, [...composeCli.slice(1), 'config', '-q'], {
+        cwd: join(cwd, 'deploy'),
+        timeout: 30_000,
+      });
+    }
 
     const k8s = join(cwd, 'deploy/k8s');
     for (const file of ['kustomization.yaml', 'deployment.yaml', 'service.yaml']) {
@@ -33,7 +55,7 @@ describe('gitpaas init', () => {
         expect(doc.errors).toEqual([]);
     }
     if (existsSync(KUBECTL)) {
-      const { stdout: rendered } = await promisify(execFile)(KUBECTL, ['kustomize', k8s]);
+      const { stdout: rendered } = await exec(KUBECTL, ['kustomize', k8s]);
       const kinds = parseAllDocuments(rendered).map((doc) => doc.toJS().kind);
       expect(kinds.sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
       expect(rendered).toContain('name: my-shop');
@@ -56,7 +78,7 @@ describe('gitpaas init', () => {
 
     const forced = await runCli(['init', '--repo=https://git.example.invalid/b.git', '--force'], { cwd });
     expect(forced.code).toBe(0);
-    expect(await readFile(path, 'utf8')).toContain('GITSYNC_REPO=https://git.example.invalid/b.git');
+    expect(await readFile(path, 'utf8')).toContain('GITPAAS_REPO=https://git.example.invalid/b.git');
   });
 
   it("uses the clone's origin remote when --repo is not given", async () => {

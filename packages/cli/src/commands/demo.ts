@@ -76,8 +76,7 @@ export const demoCommand: Command = {
       period: number;
       logFormat: 'pretty' | 'json';
     };
-    const { out } = context.terminal;
-    const c = out.colors;
+    const c = context.terminal.out.colors;
     const dir = v.dir ? resolve(context.cwd, v.dir) : await mkdtemp(join(tmpdir(), 'gitpaas-demo-'));
     try {
       const repo = await createDemoRepo(dir, await exampleAppDir());
@@ -106,6 +105,7 @@ export const demoCommand: Command = {
       });
       const config = toUpConfig(upParsed, context.env, context.cwd);
       const { logger, progress } = loggerFor(v.logFormat, context);
+      const out = progress.wrap(context.terminal.out);
       const up = createUp({ config, logger, progress });
       const appUrl = `http://127.0.0.1:${v.port}`;
       await runUp(up, context, logger, async (running) => {
