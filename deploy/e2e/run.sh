@@ -245,7 +245,7 @@ compose_render() {
   COMPOSE_FILE_CI=$WORK/compose.ci.rendered.yaml
   (
     cd "$DEPLOY/compose" &&
-      GITPAAS_REPO=$REPO_URL GITPAAS_REF=main GITPAAS_PERIOD=1h \
+      GITPAAS_REPO=$REPO_URL GITPAAS_REF=main GITPAAS_PERIOD=2s \
         GITPAAS_BUILD="npm install --omit=dev --no-audit --no-fund" \
         GITPAAS_SECRETS_DIR=$WORK/secrets GITPAAS_TRIGGER_SECRET_FILE=/run/secrets/trigger-secret \
         CI_APP_PORT=$COMPOSE_APP_PORT CI_GITSYNC_PORT=$COMPOSE_SYNC_PORT CI_RELOADER_STATUS_PORT=$COMPOSE_STATUS_PORT \
@@ -284,18 +284,8 @@ compose_hardened() {
   }
 }
 
-# trigger PORT : a GitHub-style signed push notification to git-sync's POST /sync
-trigger() {
-  local body='{"ref":"refs/heads/main"}' sig
-  sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$(cat "$WORK/secrets/trigger-secret")" | sed 's/^.* //')
-  curl -fsS --max-time 5 -X POST -H 'content-type: application/json' -H 'x-github-event: push' \
-    -H "x-hub-signature-256: sha256=$sig" --data "$body" "http://127.0.0.1:$1/sync"
-}
-
 compose_push_live() {
   H2=$(commit_message "second revision") || return 1
-  # the compose run polls only hourly: going live now proves the signed webhook works
-  trigger "$COMPOSE_SYNC_PORT" || return 1
   wait_until 90 serves "$COMPOSE_APP_PORT" "$H2" || {
     echo "expected revision $H2, got $(revision_at "$COMPOSE_APP_PORT")"
     compose logs --tail=40
@@ -305,12 +295,28 @@ compose_push_live() {
 
 compose_broken_push() {
   H3=$(commit_broken) || return 1
-  trigger "$COMPOSE_SYNC_PORT" || return 1
   keeps_serving "$COMPOSE_APP_PORT" "$H2" 120 published_is "$COMPOSE_SYNC_PORT" "$H3" || return 1
   keeps_serving "$COMPOSE_APP_PORT" "$H2" 120 release_failed "$COMPOSE_STATUS_PORT" "$H3" || {
     compose logs --tail=40 app
     return 1
   }
+}
+
+# post_push PORT SECRET : a GitHub-style signed push notification to git-sync's POST /sync; prints the status
+post_push() {
+  local body='{"ref":"refs/heads/main"}' sig
+  sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$2" | sed 's/^.* //')
+  curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H 'content-type: application/json' \
+    -H 'x-github-event: push' -H "x-hub-signature-256: sha256=$sig" --data "$body" "http://127.0.0.1:$1/sync"
+}
+
+# the trigger secret comes from a Compose secret: a wrong signature is refused even from loopback
+compose_webhook() {
+  local bad good
+  bad=$(post_push "$COMPOSE_SYNC_PORT" not-the-secret)
+  good=$(post_push "$COMPOSE_SYNC_PORT" "$(cat "$WORK/secrets/trigger-secret")")
+  echo "POST /sync: wrong signature -> $bad, right signature -> $good"
+  [[ "$bad" =~ ^40[13]$ ]] && [[ "$good" =~ ^20[02]$ ]]
 }
 
 compose_down() {
@@ -386,6 +392,12 @@ pod_down() {
 # ---------------------------------------------------------------- (c) teardown
 
 teardown_clean() {
+  local left
+  left="$(docker ps -aq)$(docker volume ls -q)"
+  [ -z "$left" ] || {
+    echo "docker containers or volumes left behind: $left"
+    return 1
+  }
   podman rmi -f "$GITSYNC_IMAGE" "$APP_IMAGE" >/dev/null 2>&1
   # images of earlier runs, replaced by this run's tags
   docker image prune -f >/dev/null
@@ -456,9 +468,10 @@ say "(a) Docker Compose"
 check "compose: CI file renders from compose.yaml + compose.ci.yaml, host network only" compose_render
 check "compose: git-sync becomes healthy, then the app serves the first revision" compose_up
 check "compose: both containers run as 1000:1000 on a read-only root, no bridge network" compose_hardened
-check "compose: a push + signed webhook (secret from a Compose secret) goes live" compose_push_live
+check "compose: a pushed commit goes live" compose_push_live
 check "compose: a broken push is published but never switched to; the old revision keeps answering" \
   compose_broken_push
+check "compose: POST /sync checks signatures with the trigger secret from a Compose secret" compose_webhook
 check "compose: down -v removes the containers and the volume" compose_down
 
 say "(b) Kubernetes"
@@ -472,5 +485,5 @@ check "podman: securityContext applied (1000:1000, read-only root), liveness che
 check "podman: kube down removes the pod, its containers and emptyDir volumes" pod_down
 
 say "(c) teardown"
-check "teardown: images pruned, our dockerd stopped, its netns unmounted" teardown_clean
+check "teardown: no container or volume left, our dockerd stopped, its netns unmounted" teardown_clean
 finish
