@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  git,
+  hangSwitch,
   makeTempDir,
   removeTempDirs,
   runBin,
   spawnBin,
+  startGitDaemon,
   TestRemote,
   waitFor,
 } from '../test/helpers/index.js';
@@ -147,15 +148,15 @@ describe('git-sync bin: runs', () => {
     const remote = await TestRemote.create(dir);
     const root = join(dir, 'root');
     const first = await remote.hash();
-    const bin = spawnBin(['--repo', remote.url, '--root', root, '--period', '100ms', '-v', '1']);
+    const hang = await hangSwitch(dir);
+    const daemon = await startGitDaemon(dir, { env: hang.serverEnv });
+    const bin = spawnBin(['--repo', `${daemon.url}/repo.git`, '--root', root, '--period', '100ms']);
     try {
       await waitFor(() => existsSync(join(root, 'repo.git')), { message: 'the first publish' });
-      const slow = join(dir, 'slow');
-      await writeFile(slow, '#!/bin/sh\nsleep 30\n');
-      await chmod(slow, 0o755);
-      await git(remote.bare, 'config', 'uploadpack.packObjectsHook', slow);
-      await remote.commit({ 'v.txt': 'slow' });
-      await waitFor(() => bin.output().includes('"command":"git fetch'), { message: 'a fetch in flight' });
+      await hang.engage();
+      await remote.commit({ 'v.txt': 'never published' });
+      await waitFor(() => hang.hanging(), { message: 'a fetch hanging on the server' });
+      // The server would hold the fetch for 600 s; the bin must kill git to exit.
       bin.child.kill('SIGTERM');
       const result = await bin.child;
       expect(result.exitCode).toBe(0);
@@ -163,6 +164,8 @@ describe('git-sync bin: runs', () => {
       expect(await readlink(join(root, 'repo.git'))).toBe(`.worktrees/${first}`);
     } finally {
       await bin.stop();
+      await hang.cleanup();
+      await daemon.stop();
     }
   });
 

@@ -1,12 +1,25 @@
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, readdir, readFile, readlink, realpath, writeFile } from 'node:fs/promises';
+import {
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   git,
+  type HangSwitch,
+  hangSwitch,
   makeSync,
   makeTempDir,
   removeTempDirs,
+  startGitDaemon,
   stopAllSyncs,
   TestRemote,
   waitFor,
@@ -86,6 +99,39 @@ describe('layout contract', () => {
     await started(makeSync({ repo: remote.url, root }));
     expect(existsSync(join(root, 'stray.txt'))).toBe(false);
     expect(await published(join(root, 'repo.git'))).toBe(await remote.hash());
+  });
+});
+
+describe('migration', () => {
+  it('adopts a tree published by kubernetes/git-sync without checking it out again', async () => {
+    const { remote, root } = await setup();
+    const hash = await remote.hash();
+    await mkdir(root, { recursive: true });
+    await git(root, 'init', '-q', '-b', 'git-sync');
+    await git(root, 'fetch', '-q', '--depth', '1', remote.url, 'HEAD');
+    await git(root, 'worktree', 'add', '-q', '--detach', join(root, '.worktrees', hash), hash);
+    await symlink(`.worktrees/${hash}`, join(root, 'repo.git'));
+    await writeFile(join(root, '.worktrees', hash, 'written-by-the-app'), 'kept');
+    const gitSync = await started(makeSync({ repo: remote.url, root }));
+    expect(gitSync.status().publishedHash).toBe(hash);
+    expect(await readFile(join(root, 'repo.git', 'written-by-the-app'), 'utf8')).toBe('kept');
+  });
+});
+
+describe('transports', () => {
+  it('syncs from git daemon over git://', async () => {
+    const { dir, remote, root } = await setup();
+    const daemon = await startGitDaemon(dir);
+    try {
+      const gitSync = await started(makeSync({ repo: `${daemon.url}/repo.git`, root, link: 'app' }));
+      expect(await published(join(root, 'app'))).toBe(await remote.hash());
+      const hash = await remote.commit({ 'v.txt': 'over git://' });
+      await gitSync.syncNow();
+      expect(await readFile(join(root, 'app', 'v.txt'), 'utf8')).toBe('over git://');
+      expect(gitSync.status().publishedHash).toBe(hash);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
 
@@ -273,21 +319,46 @@ describe('retention', () => {
   });
 });
 
-describe('stop', () => {
+const hangs: HangSwitch[] = [];
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(hangs.splice(0).map((hang) => hang.cleanup()));
+  await Promise.all(stops.splice(0).map((stop) => stop()));
+});
+
+describe('stop and timeouts', () => {
   it('stops promptly while git is busy and leaves the published revision intact', async () => {
     const { dir, remote, root } = await setup();
     const first = await remote.hash();
-    const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
-    // A remote that hangs: upload-pack waits, so the next ls-remote blocks until killed.
-    const slowBin = join(dir, 'slow-upload-pack');
-    await writeFile(slowBin, '#!/bin/sh\nsleep 30\n', { mode: 0o755 });
-    await git(remote.bare, 'config', 'uploadpack.packObjectsHook', slowBin);
+    const hang = await hangSwitch(dir);
+    hangs.push(hang);
+    const daemon = await startGitDaemon(dir, { env: hang.serverEnv });
+    stops.push(daemon.stop);
+    const gitSync = await started(makeSync({ repo: `${daemon.url}/repo.git`, root, link: 'app' }));
+    await hang.engage();
     await remote.commit({ 'v.txt': 'never published' });
     const syncing = gitSync.syncNow().catch((error: unknown) => error);
-    await waitFor(() => gitSync.status().state === 'syncing');
+    await waitFor(() => hang.hanging(), { message: 'a fetch hanging on the server' });
+    // The fetch now hangs for 600 s: only killing git lets stop() and this test finish.
     await gitSync.stop();
-    expect(await syncing).toMatchObject({ code: expect.stringMatching(/E_STOPPED|E_GIT_FETCH/) });
+    expect(await syncing).toMatchObject({ code: 'E_STOPPED' });
     expect(await published(join(root, 'app'))).toBe(first);
     expect(gitSync.status().state).toBe('stopped');
+  });
+
+  it('gives up a sync after --sync-timeout, keeping the published revision', async () => {
+    const { dir, remote, root } = await setup();
+    const first = await remote.hash();
+    const hang = await hangSwitch(dir);
+    hangs.push(hang);
+    const daemon = await startGitDaemon(dir, { env: hang.serverEnv });
+    stops.push(daemon.stop);
+    const gitSync = await started(
+      makeSync({ repo: `${daemon.url}/repo.git`, root, link: 'app', syncTimeout: 1500 }),
+    );
+    await hang.engage();
+    await remote.commit({ 'v.txt': 'too slow' });
+    await expect(gitSync.syncNow()).rejects.toMatchObject({ code: 'E_TIMEOUT', message: /--sync-timeout/ });
+    expect(await published(join(root, 'app'))).toBe(first);
   });
 });

@@ -87,6 +87,17 @@ export interface GitSync {
   on(event: 'fatal', listener: (e: { error: GitSyncError }) => void): this;
 }
 
+const GIT_LOCATION_ENV = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_COMMON_DIR',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_NAMESPACE',
+  'GIT_CEILING_DIRECTORIES',
+];
+
 interface Deferred {
   promise: Promise<void>;
   resolve(): void;
@@ -297,6 +308,8 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
       AbortSignal.timeout(this.options.syncTimeout),
     ]);
     const base = { ...process.env };
+    // Inherited from a git hook or a shell inside a repository, these would point git elsewhere.
+    for (const name of GIT_LOCATION_ENV) delete base[name];
     return {
       env: {
         ...(base as Record<string, string>),

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { GitSyncError, type GitSyncErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
+import { descendants, signalAll } from './process-tree.js';
 import type { Redactor } from './redact.js';
 
 export interface GitContext {
@@ -46,17 +47,29 @@ export async function runGit(
   const shown = ctx.redactor.redact(`git ${args.join(' ')}`);
   ctx.logger.debug('running git', { command: shown, cwd: options.cwd });
   if (ctx.signal.aborted) throw abortError(ctx, shown);
-  const result = await execa('git', args, {
+  const subprocess = execa('git', args, {
     cwd: options.cwd,
     env: ctx.env,
-    cancelSignal: ctx.signal,
-    forceKillAfterDelay: 300,
     reject: false,
     stdin: options.input === undefined ? 'ignore' : 'pipe',
     ...(options.input === undefined ? {} : { input: options.input }),
     stripFinalNewline: true,
   });
-  if (result.isCanceled || ctx.signal.aborted) throw abortError(ctx, shown);
+  // On stop or timeout the whole tree goes: git's helpers (index-pack, ssh, remote-http) would
+  // otherwise hold its pipes open, and stop() must not wait on a hung server.
+  const onAbort = () => {
+    const tree = [...(subprocess.pid ? [subprocess.pid] : []), ...descendants(subprocess.pid ?? -1)];
+    signalAll(tree, 'SIGTERM');
+    setTimeout(() => signalAll(tree, 'SIGKILL'), 300).unref();
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  let result: Awaited<typeof subprocess>;
+  try {
+    result = await subprocess;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  if (ctx.signal.aborted) throw abortError(ctx, shown);
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');
   const exitCode = result.exitCode ?? -1;

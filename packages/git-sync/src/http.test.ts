@@ -10,6 +10,7 @@ import {
   TestRemote,
   waitFor,
 } from '../test/helpers/index.js';
+import type { GitSyncStatus } from './index.js';
 
 afterEach(async () => {
   await stopAllSyncs();
@@ -38,7 +39,7 @@ describe('HTTP', () => {
     await rename(remote.bare, join(dir, 'not-yet.git'));
     await waitFor(async () => (await fetch(`${base}/`)).status === 200, { message: 'GET / to turn 200' });
 
-    const status = await (await fetch(`${base}/status`)).json();
+    const status = (await (await fetch(`${base}/status`)).json()) as GitSyncStatus;
     expect(status).toMatchObject({
       repo: badRepo,
       ref: 'HEAD',
@@ -48,7 +49,7 @@ describe('HTTP', () => {
       lastSyncAt: expect.any(String),
       lastSyncDurationMs: expect.any(Number),
     });
-    expect(status.revisions[0].hash).toBe(status.publishedHash);
+    expect(status.revisions[0]?.hash).toBe(status.publishedHash);
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/git_sync_count_total\{status="success"\} [1-9]/);

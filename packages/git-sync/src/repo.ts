@@ -10,7 +10,9 @@ import type { Layout } from './layout.js';
  * not a healthy repository of ours, its contents are cleared (not the directory itself, which is
  * often a mount point), as kubernetes/git-sync does.
  */
-export async function ensureRepo(ctx: GitContext, layout: Layout): Promise<void> {
+export async function ensureRepo(ctx: GitContext, layout: Layout, thorough = true): Promise<void> {
+  // After the first full check of a process, a cheap look is enough: only someone wiping root breaks it.
+  if (!thorough && (await stat(join(layout.gitDir, 'HEAD')).catch(() => null))?.isFile()) return;
   try {
     await mkdir(layout.root, { recursive: true });
     await access(layout.root, constants.W_OK | constants.X_OK);

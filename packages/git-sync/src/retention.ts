@@ -4,7 +4,7 @@ import { type GitContext, runGit } from './git.js';
 import { HASH, type Layout, worktreePath } from './layout.js';
 import { tempLinkPrefix } from './publish.js';
 import { removeStaleLocks } from './repo.js';
-import { isComplete } from './worktree.js';
+import { adoptWorktree, isComplete } from './worktree.js';
 
 export type GitGc = 'auto' | 'always' | 'aggressive' | 'off';
 
@@ -30,8 +30,11 @@ export async function recover(ctx: GitContext, layout: Layout, published: string
   }
   await mkdir(layout.worktrees, { recursive: true });
   for (const entry of await readdir(layout.worktrees)) {
-    if (entry === published) continue;
     const dir = join(layout.worktrees, entry);
+    if (entry === published) {
+      if (!(await isComplete(dir, entry))) await adoptWorktree(ctx, layout, dir, entry);
+      continue;
+    }
     if (HASH.test(entry) && (await isComplete(dir, entry))) continue;
     await rm(dir, { recursive: true, force: true });
     removed.push(dir);

@@ -65,11 +65,13 @@ export async function syncOnce(
   probe: SyncProbe,
 ): Promise<SyncOutcome> {
   const { layout } = config;
-  await ensureRepo(ctx, layout);
+  await ensureRepo(ctx, layout, false);
   const published = await readPublished(layout);
   const remote = await resolveRemote(ctx, layout.root, config.repo, config.ref);
   if (remote.kind === 'ref') probe.lsRemote();
-  const hash = await commitFor(ctx, config, remote, probe);
+  // Idle polls stop here: the remote still points at what is published.
+  const unchanged = remote.kind !== 'short' && remote.hash === published;
+  const hash = unchanged ? remote.hash : await commitFor(ctx, config, remote, probe);
 
   if (hash === published && (await isComplete(worktreePath(layout, hash), hash))) {
     await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc);

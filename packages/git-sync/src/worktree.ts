@@ -82,6 +82,25 @@ async function makeLinksRelative(layout: Layout, dir: string, admin: string): Pr
   await writeFile(join(admin, 'gitdir'), `${relative(layout.root, join(dir, '.git'))}\n`);
 }
 
+/**
+ * Marks an existing worktree complete when git agrees it is checked out at `hash`: a published tree
+ * made by kubernetes/git-sync (or an older version) carries no marker but is whole.
+ */
+export async function adoptWorktree(
+  ctx: GitContext,
+  layout: Layout,
+  dir: string,
+  hash: string,
+): Promise<boolean> {
+  const admin = await adminDir(dir);
+  if (!admin || !(await exists(admin))) return false;
+  const head = await runGit(ctx, ['rev-parse', 'HEAD'], { cwd: dir, allowFail: true });
+  if (head.exitCode !== 0 || head.stdout.trim() !== hash) return false;
+  await makeLinksRelative(layout, dir, admin);
+  await writeFile(join(admin, COMPLETE), `${hash}\n`);
+  return true;
+}
+
 /** Removes a worktree directory and git's record of it. */
 export async function removeWorktree(ctx: GitContext, layout: Layout, dir: string): Promise<void> {
   const admin = await adminDir(dir);

@@ -11,7 +11,10 @@ export interface GitDaemon {
 }
 
 /** Serves every repository under `basePath` read-only with `git daemon` on 127.0.0.1. */
-export async function startGitDaemon(basePath: string): Promise<GitDaemon> {
+export async function startGitDaemon(
+  basePath: string,
+  options: { env?: Record<string, string> } = {},
+): Promise<GitDaemon> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const child = execa(
@@ -26,7 +29,7 @@ export async function startGitDaemon(basePath: string): Promise<GitDaemon> {
         '--informative-errors',
         basePath,
       ],
-      { env: gitEnv, reject: false, stdio: ['ignore', 'ignore', 'pipe'] },
+      { env: { ...gitEnv, ...options.env }, reject: false, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const url = `git://127.0.0.1:${port}`;
     try {

@@ -1,6 +1,7 @@
 export { BIN, type BinResult, binEnv, type RunningBin, runBin, spawnBin } from './bin.js';
 export { git, gitEnv, TestRemote } from './git.js';
 export { type GitDaemon, startGitDaemon } from './git-daemon.js';
+export { type HangSwitch, hangSwitch } from './hang.js';
 export { type HttpGitServer, startHttpGitServer } from './http-backend.js';
 export { freePort } from './ports.js';
 export { SSHD, sshdMissing, startSshd, type TestSshd } from './sshd.js';
