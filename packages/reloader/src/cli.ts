@@ -69,7 +69,14 @@ async function main(): Promise<void> {
     }
     const reloaderOptions = toReloaderOptions(parsed.values, parsed.rest);
     json = reloaderOptions.logFormat === 'json';
-    reloader = createReloader({ ...reloaderOptions, logger: json ? jsonLogger() : prettyLogger() });
+    const logger = json ? jsonLogger() : prettyLogger();
+    // Node does not reap orphaned grandchildren; as PID 1 they would pile up as zombies.
+    if (process.pid === 1) {
+      logger.warn(
+        'running as PID 1: orphaned processes will not be reaped; run under tini (docker run --init)',
+      );
+    }
+    reloader = createReloader({ ...reloaderOptions, logger });
   } catch (error) {
     fail(error);
   }

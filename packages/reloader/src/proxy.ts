@@ -1,26 +1,10 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  request,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { ReloaderError } from './errors.js';
 import type { Upstream } from './upstream.js';
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
-  'x-forwarded-for',
-  'x-forwarded-host',
-  'x-forwarded-proto',
-]);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
 const RESPONSE_DROP = new Set([
   'connection',
   'keep-alive',
@@ -112,14 +96,16 @@ export class HandoffProxy {
       port: upstream.port,
       method: req.method,
       path: req.url,
-      headers: forwardedHeaders(req),
+      headers: requestHeaders(req),
       agent: upstream.agent,
     });
     out.on('response', (answer) => {
       this.hooks.onResponse(answer.statusCode ?? 0);
-      const headers: IncomingHttpHeaders = {};
-      for (const [name, value] of Object.entries(answer.headers))
-        if (!RESPONSE_DROP.has(name)) headers[name] = value;
+      const raw = answer.rawHeaders;
+      const headers: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        if (!RESPONSE_DROP.has(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
+      }
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
       answer.pipe(res);
       answer.on('error', () => res.destroy());
@@ -165,12 +151,10 @@ export class HandoffProxy {
       const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
       const raw = req.rawHeaders;
       for (let i = 0; i < raw.length; i += 2) {
-        if (!raw[i]!.toLowerCase().startsWith('x-forwarded-')) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+        if (!FORWARDED.has(raw[i]!.toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
       }
-      const forwarded = forwardedHeaders(req);
-      for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']) {
-        if (forwarded[name]) lines.push(`${name}: ${forwarded[name]}`);
-      }
+      const forwarded = forwardedFor(req);
+      for (let i = 0; i < forwarded.length; i += 2) lines.push(`${forwarded[i]}: ${forwarded[i + 1]}`);
       conn.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) conn.write(head);
       socket.pipe(conn);
@@ -198,27 +182,33 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-function forwardedHeaders(req: IncomingMessage): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
-  const named = new Set(
-    (req.headers.connection ?? '')
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter(Boolean),
-  );
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (!HOP_BY_HOP.has(name) && !named.has(name)) headers[name] = value;
+/** The request's headers in raw form, minus hop-by-hop ones, plus X-Forwarded-*. */
+function requestHeaders(req: IncomingMessage): string[] {
+  const connection = req.headers.connection;
+  const named = connection ? new Set(connection.split(',').map((token) => token.trim().toLowerCase())) : null;
+  const raw = req.rawHeaders;
+  const headers: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!HOP_BY_HOP.has(name) && !FORWARDED.has(name) && !named?.has(name))
+      headers.push(raw[i]!, raw[i + 1]!);
   }
-  if (req.headers.upgrade) {
-    headers.connection = 'Upgrade';
-    headers.upgrade = req.headers.upgrade;
-  }
+  headers.push(...forwardedFor(req));
+  return headers;
+}
+
+/** X-Forwarded-For (appended to), -Proto and -Host (kept when a proxy in front set them). */
+function forwardedFor(req: IncomingMessage): string[] {
   const remote = req.socket.remoteAddress ?? '';
   const prior = req.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior ? `${prior}, ${remote}` : remote;
-  headers['x-forwarded-proto'] = req.headers['x-forwarded-proto'] ?? 'http';
+  const headers = [
+    'X-Forwarded-For',
+    prior ? `${prior}, ${remote}` : remote,
+    'X-Forwarded-Proto',
+    String(req.headers['x-forwarded-proto'] ?? 'http'),
+  ];
   const host = req.headers['x-forwarded-host'] ?? req.headers.host;
-  if (host) headers['x-forwarded-host'] = host;
+  if (host) headers.push('X-Forwarded-Host', String(host));
   return headers;
 }
 

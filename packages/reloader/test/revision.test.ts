@@ -97,7 +97,7 @@ describe('revision mode', () => {
     expect(revisions(switches)).toEqual([hash('base'), hash('quick')]);
   });
 
-  it('runs in the resolved release dir with GITPAAS_REVISION, after waiting for the link to appear', async () => {
+  it('runs in the resolved release dir with GITPAAS_REVISION after waiting for the link, behind X-Forwarded-For', async () => {
     const { layout, port, reloader, liveOn } = await setUp();
     const started = reloader.start();
     await layout.add(hash('late'));
@@ -108,7 +108,9 @@ describe('revision mode', () => {
       revision: string;
       cwd: string;
       releaseDir: string;
+      forwardedFor: string;
     };
+    expect(answer.forwardedFor).toBe('127.0.0.1');
     expect(answer.revision).toBe(hash('late'));
     expect(answer.cwd).toBe(layout.dir(hash('late')));
     expect(answer.releaseDir).toBe(layout.dir(hash('late')));
