@@ -147,7 +147,7 @@ build_base() {
 
 build_images() {
   local line
-  bash "$DEPLOY/images/build.sh" --base "$BASE_IMAGE" >"$LOGS/images.txt" || return 1
+  bash "$DEPLOY/images/build.sh" --base "$BASE_IMAGE" --prefix localhost/gitpaas/ --tag local >"$LOGS/images.txt" || return 1
   while read -r image bytes; do
     line="image size: $image $((bytes / 1000000)) MB (base $BASE_IMAGE: $(($(docker image inspect -f '{{.Size}}' "$BASE_IMAGE") / 1000000)) MB)"
     echo "SHOW $line"
@@ -239,15 +239,14 @@ compose() { docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_CI" "$@"; }
 compose_render() {
   mkdir -p "$WORK/secrets"
   openssl rand -hex 32 >"$WORK/secrets/trigger-secret"
-  : >"$WORK/secrets/git-password"
-  # the containers run as uid 1000 and read the secrets through a bind mount
-  chmod 0644 "$WORK/secrets/"*
+  # the containers run as uid 1000 and read the secret through a bind mount
+  chmod 0644 "$WORK/secrets/trigger-secret"
   COMPOSE_FILE_CI=$WORK/compose.ci.rendered.yaml
   (
     cd "$DEPLOY/compose" &&
       GITPAAS_REPO=$REPO_URL GITPAAS_REF=main GITPAAS_PERIOD=2s \
         GITPAAS_BUILD="npm install --omit=dev --no-audit --no-fund" \
-        GITPAAS_SECRETS_DIR=$WORK/secrets GITPAAS_TRIGGER_SECRET_FILE=/run/secrets/trigger-secret \
+        GITPAAS_TRIGGER_SECRET=$WORK/secrets/trigger-secret GITPAAS_TRIGGER_SECRET_FILE=/run/secrets/trigger-secret \
         CI_APP_PORT=$COMPOSE_APP_PORT CI_GITSYNC_PORT=$COMPOSE_SYNC_PORT CI_RELOADER_STATUS_PORT=$COMPOSE_STATUS_PORT \
         docker-compose -f compose.yaml -f compose.ci.yaml config
   ) | node "$HERE/compose-ci.mjs" >"$COMPOSE_FILE_CI"

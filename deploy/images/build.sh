@@ -1,17 +1,18 @@
 #!/bin/bash
 # Builds the two gitpaas images from this workspace's packages (not from the npm registry):
-#   localhost/gitpaas/git-sync:TAG   the sidecar
-#   localhost/gitpaas/app:TAG        the reloader, running the app from the shared volume
+#   PREFIXgit-sync:TAG   the sidecar (@gitpaas/git-sync)
+#   PREFIXapp:TAG        the reloader (@gitpaas/reloader), running the app from the shared volume
 # Usage: deploy/images/build.sh [--base IMAGE] [--tag TAG] [--prefix NAME/]
 #   --base    base image with Node 24 (default node:24-bookworm-slim; CI: gitpaas-base:local)
-#   --tag     image tag (default local)
-#   --prefix  image name prefix (default localhost/gitpaas/)
+#   --tag     image tag (default: the package's version, as deploy/compose and deploy/k8s expect)
+#   --prefix  image name prefix (default gitpaas/; e.g. registry.example.com/team/)
+# Prints "IMAGE SIZE_BYTES" per image.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BASE=node:24-bookworm-slim
-TAG=local
-PREFIX=localhost/gitpaas/
+TAG=
+PREFIX=gitpaas/
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --base) BASE=$2; shift 2 ;;
@@ -20,7 +21,9 @@ while [ "$#" -gt 0 ]; do
     *) echo "build.sh: unknown argument $1 (use --base, --tag, --prefix)" >&2; exit 2 ;;
   esac
 done
-PNPM=(flock /tmp/gitpaas-pnpm.lock npx -y pnpm@10)
+PNPM=(npx -y pnpm@10)
+# serialise with other pnpm runs when several jobs share one checkout
+if command -v flock >/dev/null; then PNPM=(flock /tmp/gitpaas-pnpm.lock "${PNPM[@]}"); fi
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
@@ -34,6 +37,7 @@ cd "$ROOT"
 for spec in git-sync:@gitpaas/git-sync app:@gitpaas/reloader; do
   name=${spec%%:*}
   pkg=${spec#*:}
+  tag=${TAG:-$(node -p "require('./packages/${pkg#@gitpaas/}/package.json').version")}
   cp -r "$HERE/$name" "$STAGE/$name"
   "${PNPM[@]}" --filter "$pkg" deploy --legacy --prod "$STAGE/$name/pkg" >"$STAGE/deploy-$name.log" 2>&1 || {
     tail -40 "$STAGE/deploy-$name.log" >&2
@@ -41,10 +45,10 @@ for spec in git-sync:@gitpaas/git-sync app:@gitpaas/reloader; do
   }
   find "$STAGE/$name/pkg" \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) \
     -type f -delete 2>/dev/null || true
-  docker build -q --network host --build-arg "BASE=$BASE" -t "$PREFIX$name:$TAG" "$STAGE/$name" \
+  docker build -q --network host --build-arg "BASE=$BASE" -t "$PREFIX$name:$tag" "$STAGE/$name" \
     >/dev/null 2>"$STAGE/docker-$name.log" || {
     cat "$STAGE/docker-$name.log" >&2
     exit 1
   }
-  echo "$PREFIX$name:$TAG $(docker image inspect -f '{{.Size}}' "$PREFIX$name:$TAG")"
+  echo "$PREFIX$name:$tag $(docker image inspect -f '{{.Size}}' "$PREFIX$name:$tag")"
 done

@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEPLOY, durationMs, flagNames, flagOfEnv, hasCommand, readYaml, type Yaml } from './helpers.js';
 
@@ -12,19 +11,11 @@ const COMPOSE_DIR = join(DEPLOY, 'compose');
 const hasCompose = hasCommand('docker-compose');
 
 describe('compose.yaml', () => {
-  let secrets: string;
-  beforeAll(() => {
-    secrets = mkdtempSync(join(tmpdir(), 'gitpaas-compose-'));
-    writeFileSync(join(secrets, 'git-password'), '');
-    writeFileSync(join(secrets, 'trigger-secret'), '');
-  });
-  afterAll(() => rmSync(secrets, { recursive: true, force: true }));
-
   const config = (files: string[]) =>
     spawnSync('docker-compose', [...files.flatMap((f) => ['-f', f]), 'config', '-q'], {
       cwd: COMPOSE_DIR,
       encoding: 'utf8',
-      env: { ...process.env, GITPAAS_REPO: 'https://example.com/app.git', GITPAAS_SECRETS_DIR: secrets },
+      env: { ...process.env, GITPAAS_REPO: 'https://example.com/app.git' },
     });
 
   it.skipIf(!hasCompose)(
@@ -44,7 +35,7 @@ describe('compose.yaml', () => {
       const result = spawnSync('docker-compose', ['config', '-q'], {
         cwd: COMPOSE_DIR,
         encoding: 'utf8',
-        env: { ...process.env, GITPAAS_REPO: '', GITPAAS_SECRETS_DIR: secrets },
+        env: { ...process.env, GITPAAS_REPO: '' },
       });
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(/set GITPAAS_REPO in \.env/);
@@ -79,8 +70,10 @@ describe('compose.yaml', () => {
     }
   });
 
-  it('takes credentials and the trigger secret as Compose secrets', () => {
+  it('takes credentials and the trigger secret as optional Compose secrets (/dev/null when unset)', () => {
     expect(Object.keys(compose.secrets).sort()).toEqual(['git-password', 'trigger-secret']);
+    for (const secret of Object.values<Yaml>(compose.secrets))
+      expect(secret.file).toMatch(/:-\/dev\/null\}$/);
     expect(compose.services['git-sync'].secrets.sort()).toEqual(['git-password', 'trigger-secret']);
   });
 
