@@ -75,7 +75,7 @@ describe('gitpaas demo', () => {
     }
   });
 
-  it('tours a change going live, a broken push kept out and its revert, then exits with --exit-after-tour', async () => {
+  it('tours a change going live, a broken push kept out and its revert, logs JSON, and exits with --exit-after-tour', async () => {
     const port = await freePort();
     const { code, stdout, stderr } = await runCli(
       [
@@ -84,6 +84,7 @@ describe('gitpaas demo', () => {
         `--http-bind=127.0.0.1:${await freePort()}`,
         '--exit-after-tour',
         '--period=500ms',
+        '--log-format=json',
       ],
       { timeout: 150_000 },
     );
@@ -92,6 +93,10 @@ describe('gitpaas demo', () => {
     expect(stdout).toMatch(/release #\d+ marked failed/);
     expect(stdout).toMatch(/still serves [0-9a-f]{7}/);
     expect(stdout).toContain('Your turn');
+    // --log-format json: every log line (git-sync, reloader, the app's output) is one JSON object
+    const lines = stderr.trimEnd().split('\n');
+    const records = lines.map((line) => JSON.parse(line) as { component?: string; msg: string });
+    expect(new Set(records.map((record) => record.component))).toEqual(new Set(['sync', 'run', 'app']));
     expect(await get(`http://127.0.0.1:${port}/`)).toBeUndefined();
   }, 180_000);
 });
