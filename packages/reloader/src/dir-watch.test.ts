@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ignoreMatcher } from './dir-watch.js';
+import { DirWatcher, ignoreMatcher } from './dir-watch.js';
 
 describe('ignore globs', () => {
   const ignored = ignoreMatcher('/app', ['.git', 'node_modules', '*.log', 'build/**', 'docs/*.md']);
@@ -19,4 +19,58 @@ describe('ignore globs', () => {
     'watches %s',
     (path) => expect(ignored(path)).toBe(false),
   );
+});
+
+describe('DirWatcher', () => {
+  it('fires within --max-wait while changes keep coming', async () => {
+    const { mkdtemp, mkdir, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { setTimeout: sleep } = await import('node:timers/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'reloader-dirwatch-'));
+    await mkdir(join(dir, 'node_modules'));
+    const fired: number[] = [];
+    // The debounce alone would never fire while writes keep coming every 50 ms.
+    const watcher = new DirWatcher(dir, ['node_modules'], 60_000, 300, (files) => fired.push(files));
+    try {
+      await watcher.start();
+      const deadline = Date.now() + 20_000;
+      for (let i = 0; fired.length === 0 && Date.now() < deadline; i++) {
+        await writeFile(join(dir, `busy${i % 3}.js`), String(i));
+        await sleep(50);
+      }
+      expect(fired.length).toBe(1);
+      expect(fired[0]).toBeGreaterThan(0);
+    } finally {
+      await watcher.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not count changes under ignored paths', async () => {
+    const { mkdtemp, mkdir, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'reloader-dirwatch-'));
+    await mkdir(join(dir, 'node_modules', 'pkg'), { recursive: true });
+    await mkdir(join(dir, '.git'));
+    const fired: number[] = [];
+    const watcher = new DirWatcher(dir, ['.git', 'node_modules'], 300, 5000, (files) => fired.push(files));
+    try {
+      await watcher.start();
+      for (let i = 0; i < 20; i++) {
+        await writeFile(join(dir, 'node_modules', 'pkg', `f${i}.js`), String(i));
+        await writeFile(join(dir, '.git', `obj${i}`), String(i));
+      }
+      await writeFile(join(dir, 'real.js'), 'real');
+      const deadline = Date.now() + 20_000;
+      while (fired.length === 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+      // Only the one real file's event(s): the 40 ignored writes were never seen.
+      expect(fired[0]).toBeGreaterThan(0);
+      expect(fired[0]).toBeLessThanOrEqual(2);
+    } finally {
+      await watcher.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
