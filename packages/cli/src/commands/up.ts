@@ -79,7 +79,13 @@ export const upCommand: Command = {
     logger.info(`deploying ${redactUrl(config.sync.repo)} into ${config.sync.root}`);
     await runUp(up, context, logger, async (running) => {
       const port = config.reloader.port;
-      if (port) logger.info(`serving on http://${displayHost(config.reloader.host)}:${port}`);
+      if (!running.reloader.status().current) {
+        logger.warn(
+          'the first revision did not start (see above): push a fix; it goes live when it gets ready',
+        );
+      } else if (port) {
+        logger.info(`serving on http://${displayHost(config.reloader.host)}:${port}`);
+      }
       if (running.url) logger.info(`status ${running.url}/status · trigger POST ${running.url}/sync`);
       await aborted(context.signal);
     });
