@@ -29,6 +29,8 @@ const upOwnOptions: OptionSpec[] = [
     type: 'string',
     default: DEFAULT_HTTP_BIND,
     valueName: '<host:port>',
+    // It stands in for git-sync's --http-bind too, so its env names work as well.
+    extraEnv: ['GITSYNC_HTTP_BIND', 'GIT_SYNC_HTTP_BIND'],
     help: "One HTTP server for both: GET / (200 once a revision is published), GET /status (sync + releases), GET /metrics (with --http-metrics), POST /sync (the trigger); '' turns it off",
   },
   {

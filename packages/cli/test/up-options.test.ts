@@ -11,7 +11,7 @@ describe('the options of gitpaas up', () => {
     const env = (name: string) => envNames(options, options.options.find((spec) => spec.name === name)!);
     expect(env('repo')).toEqual(['GITSYNC_REPO', 'GIT_SYNC_REPO']);
     expect(env('ready-path')).toEqual(['GITPAAS_READY_PATH']);
-    expect(env('http-bind')).toEqual(['GITPAAS_HTTP_BIND']);
+    expect(env('http-bind')).toEqual(['GITPAAS_HTTP_BIND', 'GITSYNC_HTTP_BIND', 'GIT_SYNC_HTTP_BIND']);
     expect(names).not.toContain('watch');
     expect(names).not.toContain('one-time');
   });
