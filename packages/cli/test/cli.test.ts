@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { cleanEnv, runCli } from './helpers.js';
+import { readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDemoRepo } from '../src/demo-repo.js';
+import { cleanEnv, removeTempDirs, runCli, tempDir } from './helpers.js';
+
+afterEach(removeTempDirs);
 
 const oneLine = (text: string) => text.trimEnd().split('\n');
 
@@ -76,5 +82,22 @@ describe('gitpaas (the bin as a user types it)', () => {
     expect(run.stdout).toContain('reloader');
     const bad = await runCli(['run', '--bogus']);
     expect(bad.code).toBe(2);
+  });
+
+  it('sync --one-time publishes the revision like the git-sync bin', async () => {
+    const dir = await tempDir();
+    const repo = await createDemoRepo(
+      dir,
+      fileURLToPath(new URL('../../../examples/hello/', import.meta.url)),
+    );
+    const root = join(dir, 'root');
+    const { code, stderr } = await runCli([
+      'sync',
+      `--repo=file://${repo.bare}`,
+      `--root=${root}`,
+      '--one-time',
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(await readlink(join(root, 'hello.git'))).toBe(`.worktrees/${repo.head}`);
   });
 });
