@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { GitSyncError } from './errors.js';
 import type { Redactor } from './redact.js';
 
@@ -14,19 +12,15 @@ export interface AuthOptions {
   sshKnownHostsFile: string;
 }
 
-// git runs this for "Username for …" and "Password for …" prompts; the values come from the
-// environment of that one git command, so they never appear on a command line or in a file.
-const ASKPASS = `#!/bin/sh
-case "$1" in
-  [Uu]sername*) printf '%s\\n' "$GITSYNC_ASKPASS_USERNAME" ;;
-  *) printf '%s\\n' "$GITSYNC_ASKPASS_PASSWORD" ;;
-esac
-`;
+// An inline credential helper (git runs it through the shell) answering from the environment of
+// that one git command: the secret is never on a command line, in a URL or in a file, and nothing
+// has to be written to a possibly read-only filesystem. The empty entry first drops helpers the
+// machine's git config may list, so a stale stored credential cannot win.
+const HELPER =
+  '!f() { test "$1" = get && printf \'username=%s\\npassword=%s\\n\' "$GITSYNC_AUTH_USERNAME" "$GITSYNC_AUTH_PASSWORD"; }; f';
 
-/** Builds the auth part of git's environment: an askpass script for HTTP, GIT_SSH_COMMAND for ssh. */
+/** Builds the auth part of git's environment: a credential helper for HTTP, GIT_SSH_COMMAND for ssh. */
 export class Auth {
-  private askpassDir: string | undefined;
-
   constructor(
     private readonly options: AuthOptions,
     private readonly redactor: Redactor,
@@ -35,8 +29,11 @@ export class Auth {
     if (options.username && options.password) redactor.addBasicAuth(options.username, options.password);
   }
 
-  /** Env for the next sync; re-reads --password-file so a rotated secret is used at once. */
-  async env(): Promise<Record<string, string>> {
+  /**
+   * Env for the next sync; re-reads --password-file so a rotated secret is used at once. Returns
+   * git config pairs to add (the credential helper) separately, for the caller's GIT_CONFIG_* list.
+   */
+  async env(): Promise<{ env: Record<string, string>; config: Array<[string, string]> }> {
     const env: Record<string, string> = {
       // Never block on a prompt: a missing credential is an error, not a hang.
       GIT_TERMINAL_PROMPT: '0',
@@ -44,12 +41,16 @@ export class Auth {
       SSH_ASKPASS_REQUIRE: 'never',
     };
     const password = await this.password();
-    if (this.options.username || password !== undefined) {
-      env.GIT_ASKPASS = await this.askpass();
-      env.GITSYNC_ASKPASS_USERNAME = this.options.username ?? '';
-      env.GITSYNC_ASKPASS_PASSWORD = password ?? '';
-    }
-    return env;
+    if (!this.options.username && password === undefined) return { env, config: [] };
+    env.GITSYNC_AUTH_USERNAME = this.options.username ?? '';
+    env.GITSYNC_AUTH_PASSWORD = password ?? '';
+    return {
+      env,
+      config: [
+        ['credential.helper', ''],
+        ['credential.helper', HELPER],
+      ],
+    };
   }
 
   private async password(): Promise<string | undefined> {
@@ -73,16 +74,6 @@ export class Auth {
     return this.options.password;
   }
 
-  private async askpass(): Promise<string> {
-    if (!this.askpassDir) this.askpassDir = await mkdtemp(join(tmpdir(), 'git-sync-askpass-'));
-    const script = join(this.askpassDir, 'askpass.sh');
-    if (!existsSync(script)) {
-      await writeFile(script, ASKPASS, { mode: 0o700 });
-      await chmod(script, 0o700);
-    }
-    return script;
-  }
-
   private sshCommand(): string {
     const parts = [process.env.GIT_SSH_COMMAND || 'ssh', '-o', 'BatchMode=yes'];
     const keys = this.options.sshKeyFile.filter((key) => existsSync(key));
@@ -99,11 +90,6 @@ export class Auth {
       parts.push('-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null');
     }
     return parts.join(' ');
-  }
-
-  async dispose(): Promise<void> {
-    if (this.askpassDir) await rm(this.askpassDir, { recursive: true, force: true });
-    this.askpassDir = undefined;
   }
 }
 

@@ -298,6 +298,19 @@ describe('retention', () => {
     expect((await readdir(join(root, '.git', 'worktrees'))).length).toBe(1);
   });
 
+  it('packs objects with --git-gc always and leaves them loose with off', async () => {
+    const { remote, root } = await setup();
+    const packs = async (dir: string) =>
+      (await readdir(join(dir, '.git', 'objects', 'pack'))).filter((f) => f.endsWith('.pack'));
+    const always = await started(makeSync({ repo: remote.url, root, link: 'app' }));
+    const off = await started(makeSync({ repo: remote.url, root: `${root}-off`, link: 'app', gitGc: 'off' }));
+    await remote.commit({ 'v.txt': '2' });
+    await always.syncNow();
+    await off.syncNow();
+    expect((await packs(root)).length).toBe(1);
+    expect(await packs(`${root}-off`)).toEqual([]);
+  });
+
   it('keeps replaced worktrees for --stale-worktree-timeout, then removes them', async () => {
     const { remote, root } = await setup();
     const first = await remote.hash();

@@ -200,8 +200,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
     });
     if (this.options.oneTime) this.oneTimeResult = deferred();
     this.loopDone = this.loop();
-    if (this.oneTimeResult)
-      await this.oneTimeResult.promise.then(undefined, (error: GitSyncError) => Promise.reject(error));
+    if (this.oneTimeResult) await this.oneTimeResult.promise;
   }
 
   async stop(): Promise<void> {
@@ -224,7 +223,6 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
       clearTimeout(timer);
     }
     if (this.server) await closeServer(this.server);
-    await this.auth.dispose();
     if (this.state.state !== 'failed') this.state.state = 'stopped';
     this.state.nextSyncAt = null;
     this.logger.info('stopped');
@@ -310,11 +308,12 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
     const base = { ...process.env };
     // Inherited from a git hook or a shell inside a repository, these would point git elsewhere.
     for (const name of GIT_LOCATION_ENV) delete base[name];
+    const auth = await this.auth.env();
     return {
       env: {
         ...(base as Record<string, string>),
-        ...gitConfigEnv(base, this.options.gitConfigPairs, this.redactor),
-        ...(await this.auth.env()),
+        ...gitConfigEnv(base, [...auth.config, ...this.options.gitConfigPairs], this.redactor),
+        ...auth.env,
       },
       signal,
       stopSignal: this.stopController.signal,

@@ -1,3 +1,4 @@
+import { formatDuration } from '@gitpaas/flags';
 import { execa } from 'execa';
 import { GitSyncError, type GitSyncErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
@@ -88,7 +89,7 @@ function abortError(ctx: GitContext, shown: string): GitSyncError {
   if (ctx.stopSignal.aborted) return new GitSyncError('E_STOPPED', `stopped while running ${shown}`);
   return new GitSyncError(
     'E_TIMEOUT',
-    `sync took longer than --sync-timeout (${Math.round(ctx.timeoutMs / 1000)}s) during ${shown}: raise --sync-timeout or check the connection to the repository`,
+    `sync took longer than --sync-timeout (${formatDuration(ctx.timeoutMs)}) during ${shown}: raise --sync-timeout or check the connection to the repository`,
   );
 }
 
