@@ -121,6 +121,19 @@ function pick(values: ParsedOptions['values'], names: Set<string>): ParsedOption
   return out;
 }
 
+/** `127.0.0.1:8081`, `:8081`, `[::1]:8081` → host and port; a usage error naming --http-bind otherwise. */
+export function splitBind(bind: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(bind);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    throw new GitpaasError(
+      'E_USAGE',
+      `--http-bind: "${bind}" is not host:port, e.g. 127.0.0.1:8081 or :8081`,
+    );
+  }
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
 export interface UpConfig {
   sync: GitSyncOptions;
   reloader: ReloaderOptions;
@@ -158,10 +171,12 @@ export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: s
   const sync = toGitSyncOptions(syncValues);
   reloaderValues.stateDir = resolve(cwd, String(values.stateDir ?? `${sync.root}.state`));
   const reloader = toReloaderOptions(reloaderValues, parsed.rest);
+  const httpBind = String(values.httpBind ?? '');
+  if (httpBind) splitBind(httpBind);
   return {
     sync,
     reloader,
-    httpBind: String(values.httpBind ?? ''),
+    httpBind,
     httpMetrics: Boolean(values.httpMetrics),
     logFormat: values.logFormat === 'json' ? 'json' : 'pretty',
   };

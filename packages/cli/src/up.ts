@@ -7,7 +7,7 @@ import { GitpaasError } from './errors.js';
 import type { CliLogger } from './logger.js';
 import { createProgress, type Progress } from './progress.js';
 import { redactUrl } from './redact.js';
-import type { UpConfig } from './up-options.js';
+import { splitBind, type UpConfig } from './up-options.js';
 
 /** A running `gitpaas up`: git-sync and the reloader in one process, behind one HTTP server. */
 export interface Up {
@@ -32,15 +32,8 @@ function short(hash: string | null | undefined): string {
   return hash ? hash.slice(0, 7) : '(dir)';
 }
 
-function splitBind(bind: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(bind);
-  if (!match)
-    throw new GitpaasError('E_USAGE', `--http-bind: "${bind}" is not host:port, e.g. 127.0.0.1:8081`);
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port: Number(match[3]) };
-}
-
 /** Listens, turning EADDRINUSE into one line that names the flag. */
-export async function listen(server: Server, bind: string, flag: string): Promise<string> {
+async function listen(server: Server, bind: string, flag: string): Promise<string> {
   const { host, port } = splitBind(bind);
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
