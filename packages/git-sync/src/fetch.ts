@@ -42,9 +42,11 @@ export async function fetchShortHash(
   ctx: GitContext,
   options: FetchOptions,
   prefix: string,
+  onFetch: () => void,
 ): Promise<string> {
   const local = await lookup(ctx, options.root, prefix);
   if (local) return local;
+  onFetch();
   await runGit(
     ctx,
     [

@@ -94,10 +94,7 @@ async function commitFor(
   probe: SyncProbe,
 ): Promise<string> {
   const fetchOptions = { repo: config.repo, depth: config.depth, root: config.layout.root };
-  if (remote.kind === 'short') {
-    probe.fetched();
-    return fetchShortHash(ctx, fetchOptions, remote.prefix);
-  }
+  if (remote.kind === 'short') return fetchShortHash(ctx, fetchOptions, remote.prefix, probe.fetched);
   if (await haveCommit(ctx, config.layout.root, remote.hash)) return remote.hash;
   probe.fetched();
   return fetchRef(ctx, fetchOptions, remote.kind === 'ref' ? remote.name : remote.hash);
