@@ -367,6 +367,15 @@ pod_push_live() {
   }
 }
 
+pod_broken_push() {
+  H6=$(commit_broken) || return 1
+  keeps_serving "$POD_APP_PORT" "$H5" 120 published_is "$POD_SYNC_PORT" "$H6" || return 1
+  keeps_serving "$POD_APP_PORT" "$H5" 120 release_failed "$POD_STATUS_PORT" "$H6" || {
+    podman logs --tail=30 "$POD-app"
+    return 1
+  }
+}
+
 pod_hardened() {
   local c got
   for c in git-sync app; do
@@ -462,6 +471,7 @@ H2=''
 H3=''
 H4=''
 H5=''
+H6=''
 
 say "(a) Docker Compose"
 check "compose: CI file renders from compose.yaml + compose.ci.yaml, host network only" compose_render
@@ -480,6 +490,8 @@ check "k8s: overlays/podman-ci renders and validates" k8s_valid k8s/overlays/pod
 setup "podman: CI manifest + images" podman_prepare
 check "podman: init container publishes the first revision, the app serves it" pod_up
 check "podman: the sidecar's poll brings a pushed commit live" pod_push_live
+check "podman: a broken push is published but never switched to; the old revision keeps answering" \
+  pod_broken_push
 check "podman: securityContext applied (1000:1000, read-only root), liveness checks pass" pod_hardened
 check "podman: kube down removes the pod, its containers and emptyDir volumes" pod_down
 

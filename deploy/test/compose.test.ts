@@ -104,9 +104,13 @@ describe('compose.yaml', () => {
     }
   });
 
-  it('the .env example sets the repository', () => {
+  it('.env.example sets the repository and documents every variable compose.yaml reads', () => {
     const example = readFileSync(join(COMPOSE_DIR, '.env.example'), 'utf8');
+    const text = readFileSync(join(COMPOSE_DIR, 'compose.yaml'), 'utf8');
     expect(example).toMatch(/^GITPAAS_REPO=\S+/m);
+    const used = new Set([...text.matchAll(/(?<!\$)\$\{([A-Z_]+)/g)].map((m) => m[1] as string));
+    const documented = new Set([...example.matchAll(/^#? ?([A-Z_]+)=/gm)].map((m) => m[1] as string));
+    expect([...used].filter((name) => !documented.has(name))).toEqual([]);
   });
 });
 
