@@ -5,3 +5,27 @@ export function redactUrl(text: string): string {
     return userinfo.includes(':') ? `${scheme}${user}:***@` : `${scheme}***@`;
   });
 }
+
+/** The secret strings a sync configuration carries: a password in the URL, --password. */
+export function secretsOf(sync: { repo: string; password?: string }): string[] {
+  const secrets: string[] = [];
+  try {
+    const { password, username } = new URL(sync.repo);
+    // `https://token@host` puts a token where the username goes.
+    if (password) secrets.push(decodeURIComponent(password));
+    else if (username && /^(https?|ftps?):$/.test(new URL(sync.repo).protocol)) {
+      secrets.push(decodeURIComponent(username));
+    }
+  } catch {
+    // scp-like ssh addresses (git@host:path) carry no secret
+  }
+  if (sync.password) secrets.push(sync.password);
+  return secrets.filter((secret) => secret.length >= 3);
+}
+
+/** Replaces every occurrence of the secrets with `***` (belt and braces for what we serve). */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('***');
+  return out;
+}

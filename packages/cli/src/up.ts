@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { GitpaasError } from './errors.js';
 import type { CliLogger } from './logger.js';
 import { createProgress, type Progress } from './progress.js';
-import { redactUrl } from './redact.js';
+import { redactUrl, scrub, secretsOf } from './redact.js';
 import { splitBind, type UpConfig } from './up-options.js';
 
 /** A running `gitpaas up`: git-sync and the reloader in one process, behind one HTTP server. */
@@ -114,18 +114,21 @@ export function createUp({ config, logger = silent, progress = noProgress() }: U
   narrate(gitSync, reloader, logger, progress, config.logFormat === 'json');
 
   const status = () => ({ sync: gitSync.status(), reloader: reloader.status() });
+  // git-sync redacts what it serves itself; what this server assembles is scrubbed here too
+  // (an app may print a credential in the output lines kept by the release ledger).
+  const secrets = secretsOf(config.sync);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(`${JSON.stringify(status(), null, 2)}\n`);
+      res.end(scrub(`${JSON.stringify(status(), null, 2)}\n`, secrets));
       return;
     }
     if (path === '/metrics' && config.httpMetrics && req.method === 'GET') {
       // Two registries, one scrape: each package names its metrics apart.
       const text = [await gitSync.registry.metrics(), await reloader.registry.metrics()].join('\n');
       res.writeHead(200, { 'content-type': gitSync.registry.contentType });
-      res.end(text);
+      res.end(scrub(text, secrets));
       return;
     }
     if (gitSync.handleHttp(req, res) || reloader.handleHttp(req, res)) return;

@@ -136,3 +136,43 @@ describe('gitpaas up against a local repository', () => {
     expect(await servedRevision(port)).toBeUndefined();
   });
 });
+
+describe('gitpaas up with credentials in the repository URL', () => {
+  afterAll(async () => {
+    await stopAll();
+    await removeTempDirs();
+  });
+
+  it('keeps the secret out of logs, status and metrics while the sync keeps failing', async () => {
+    const dir = await tempDir();
+    const statusUrl = `http://127.0.0.1:${await freePort()}`;
+    // Nothing listens on port 9: every sync fails, and up retries instead of exiting.
+    const up = startCli([
+      'up',
+      '--repo=http://deploy:s3cret-token@127.0.0.1:9/app.git',
+      `--root=${join(dir, 'srv')}`,
+      '--period=200ms',
+      `--port=${await freePort()}`,
+      `--http-bind=${statusUrl.slice('http://'.length)}`,
+      '--http-metrics',
+      '--',
+      'node',
+      'server.js',
+    ]);
+    const status = await waitFor(
+      async () => {
+        const body = (await get(`${statusUrl}/status`))?.body;
+        return body && JSON.parse(body).sync.consecutiveFailures >= 2 ? body : undefined;
+      },
+      { timeout: 60_000, what: 'two failed syncs' },
+    );
+    const metrics = (await get(`${statusUrl}/metrics`))!.body;
+    expect(metrics).toContain('git_sync_count_total');
+    const report = await runCli(['status', `--url=${statusUrl}`]);
+    expect(report.stdout).toMatch(/Error +E_GIT/);
+    up.child.kill('SIGTERM');
+    expect(await up.exited).toBe(0);
+    for (const text of [status, metrics, report.stdout, up.stdout, up.stderr])
+      expect(text).not.toContain('s3cret');
+  });
+});
