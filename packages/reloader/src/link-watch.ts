@@ -20,7 +20,7 @@ export async function readLinkTarget(path: string): Promise<LinkTarget | null> {
 }
 
 /** Bursts of directory events are checked once, this long after the first. */
-const COALESCE_MS = 50;
+const COALESCE_MS = 20;
 /** Safety net when file events are not available (no inotify, some network volumes). */
 const FALLBACK_POLL_MS = 1000;
 

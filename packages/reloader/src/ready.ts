@@ -47,7 +47,7 @@ export async function waitReady(input: ReadyInput): Promise<void> {
     await sleep(Math.min(pause, Math.max(0, deadline - Date.now())), undefined, {
       signal: input.signal,
     }).catch(() => {});
-    pause = Math.min(MAX_POLL_MS, pause * 2);
+    pause = Math.min(MAX_POLL_MS, pause * 1.25);
   }
 }
 
