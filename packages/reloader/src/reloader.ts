@@ -124,6 +124,8 @@ class ReloaderImpl extends EventEmitter implements Reloader {
   private loop: Promise<void> | null = null;
   private firstStartFailures = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Crash restarts in progress, so stop() waits for the process one may be starting. */
+  private readonly restarts = new Set<Promise<void>>();
   private readonly lifetime = new AbortController();
   private stopped = false;
   private stopping: Promise<void> = Promise.resolve();
@@ -187,6 +189,7 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     await this.dirWatcher?.stop();
     this.attempt?.controller.abort();
     await this.loop;
+    await Promise.all(this.restarts);
     const proxyClosed = this.proxy?.close();
     const { stopSignal = 'SIGTERM', stopTimeout = 10_000 } = this.options;
     const live = this.live;
@@ -533,7 +536,10 @@ class ReloaderImpl extends EventEmitter implements Reloader {
       release.lastOutput = running.output.slice(-OUTPUT_LINES);
       this.end(release, 'failed', `crash-looping: ${describeExit(exit)} ${running.crashes} times in a row`);
     }
-    this.later(delay, () => void this.restart(running));
+    this.later(delay, () => {
+      const restarting = this.restart(running).finally(() => this.restarts.delete(restarting));
+      this.restarts.add(restarting);
+    });
   }
 
   private async restart(crashed: Running): Promise<void> {
