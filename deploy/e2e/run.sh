@@ -400,8 +400,10 @@ pod_down() {
 # ---------------------------------------------------------------- (c) teardown
 
 teardown_clean() {
-  local left
-  left="$(docker ps -aq)$(docker volume ls -q)"
+  local left filter=()
+  # on an engine this run did not start, only this run's objects are its business
+  [ -n "$DOCKERD_PID" ] || filter=(--filter "label=com.docker.compose.project=$PROJECT")
+  left="$(docker ps -aq "${filter[@]}")$(docker volume ls -q "${filter[@]}")"
   [ -z "$left" ] || {
     echo "docker containers or volumes left behind: $left"
     return 1
