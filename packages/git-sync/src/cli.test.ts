@@ -169,6 +169,16 @@ describe('git-sync bin: runs', () => {
     }
   });
 
+  it('logs debug lines (each git command) only with -v', async () => {
+    const dir = await makeTempDir();
+    const remote = await TestRemote.create(dir);
+    const quiet = await runBin(['--repo', remote.url, '--root', join(dir, 'a'), '--one-time']);
+    const verbose = await runBin(['--repo', remote.url, '--root', join(dir, 'b'), '--one-time', '-v', '1']);
+    expect(quiet.stderr).not.toContain('"msg":"running git"');
+    expect(verbose.stderr).toContain('"msg":"running git"');
+    expect(verbose.stderr).toContain('"command":"git ls-remote');
+  });
+
   it('exits 1 on the first failure by default (--max-failures 0), keeping the revision published', async () => {
     const dir = await makeTempDir();
     const remote = await TestRemote.create(dir);

@@ -258,6 +258,15 @@ describe('polling', () => {
     expect(await git(join(root, 'app'), 'rev-list', '--count', 'HEAD')).toBe('4');
   });
 
+  it('leaves submodules out with --submodules off', async () => {
+    const { dir, remote, root } = await setup();
+    const sub = await TestRemote.create(dir, 'sub.git');
+    await git(remote.work, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.url, 'lib');
+    await remote.commit({}, 'add submodule');
+    await started(makeSync({ repo: remote.url, root, link: 'app', submodules: 'off' }));
+    expect(await readdir(join(root, 'app', 'lib'))).toEqual([]);
+  });
+
   it('checks out submodules recursively', async () => {
     const { dir, remote, root } = await setup();
     const sub = await TestRemote.create(dir, 'sub.git');
