@@ -31,6 +31,8 @@ export class Child {
   readonly pid: number | undefined;
   /** Resolves once the direct child has exited (never rejects). */
   readonly exited: Promise<ChildExit>;
+  /** Resolves true once the process runs, false when it could not be started (e.g. not found). */
+  readonly spawned: Promise<boolean>;
   exit: ChildExit | null = null;
   private stopping: Promise<ChildExit> | null = null;
 
@@ -49,6 +51,10 @@ export class Child {
       stripFinalNewline: false,
     });
     this.pid = subprocess.pid;
+    this.spawned = new Promise((resolve) => {
+      subprocess.once('spawn', () => resolve(true));
+      subprocess.once('error', () => resolve(false));
+    });
     if (this.pid !== undefined) {
       if (running.size === 0) process.on('exit', killAllOnExit);
       running.add(this.pid);

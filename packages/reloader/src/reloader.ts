@@ -21,7 +21,7 @@ import { ReloaderMetrics } from './metrics.js';
 import { parseBind, type ReloaderOptions } from './options.js';
 import { freePort } from './port.js';
 import { HandoffProxy } from './proxy.js';
-import { waitReady } from './ready.js';
+import { exitedError, waitReady } from './ready.js';
 import { Upstream } from './upstream.js';
 import { waitForPath } from './wait-path.js';
 
@@ -365,6 +365,7 @@ class ReloaderImpl extends EventEmitter implements Reloader {
         signal.throwIfAborted();
         const running = this.spawn(release, output, null);
         child = running.child;
+        if (!(await running.child.spawned)) throw exitedError(await running.child.exited);
         attempt.switched = true;
         this.switchTo(running);
       }
@@ -472,13 +473,17 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     if (running.upstream) this.proxy?.setActive(running.upstream);
     const { release } = running;
     // A restart after a crash reuses the release: it switched once already.
-    if (release.times.switchedAt === undefined) {
+    const first = release.times.switchedAt === undefined;
+    if (first) {
       release.times.switchedAt = new Date().toISOString();
       this.firstStartFailures = 0;
       this.end(release, 'live');
       this.emit('switch', release);
     }
-    this.logger.info(`release ${release.id} is live`, { revision: release.revision, pid: running.child.pid });
+    this.logger.info(first ? `release ${release.id} is live` : `release ${release.id} is running again`, {
+      revision: release.revision,
+      pid: running.child.pid,
+    });
     void running.child.exited.then((exit) => this.onExit(running, exit));
     if (old && old !== running) void this.retire(old);
   }
