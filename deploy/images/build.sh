@@ -5,14 +5,14 @@
 # Usage: deploy/images/build.sh [--base IMAGE] [--tag TAG] [--prefix NAME/]
 #   --base    base image with Node 24 (default node:24-bookworm-slim; CI: gitpaas-base:local)
 #   --tag     image tag (default: the package's version, as deploy/compose and deploy/k8s expect)
-#   --prefix  image name prefix (default gitpaas/; e.g. registry.example.com/team/)
+#   --prefix  image name prefix (default ghcr.io/gitpaas/, the intended published names; e.g. registry.example.com/team/)
 # Prints "IMAGE SIZE_BYTES" per image.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BASE=node:24-bookworm-slim
 TAG=
-PREFIX=gitpaas/
+PREFIX=ghcr.io/gitpaas/
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --base) BASE=$2; shift 2 ;;
