@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   }
   let reloader: Reloader;
   let json: boolean;
+  let logger: Logger;
   try {
     const parsed = parseOptions(options, { argv, env: process.env });
     if (parsed.positionals.length) {
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     }
     const reloaderOptions = toReloaderOptions(parsed.values, parsed.rest);
     json = reloaderOptions.logFormat === 'json';
-    const logger = json ? jsonLogger() : prettyLogger();
+    logger = json ? jsonLogger() : prettyLogger();
     // Node does not reap orphaned grandchildren; as PID 1 they would pile up as zombies.
     if (process.pid === 1) {
       logger.warn(
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(json ? '' : `[reloader] ${signal}: stopping\n`);
+    logger.info(`${signal}: stopping`);
     reloader.stop().then(
       () => process.exit(reloader.exitCode),
       () => process.exit(1),

@@ -90,6 +90,19 @@ describe('process hygiene', () => {
     expect(pids.filter(isAlive)).toEqual([]);
   });
 
+  it('records a command that cannot be started as a failed release, and keeps retrying', async () => {
+    root = await tempDir();
+    const failed: Release[] = [];
+    reloader = createReloader({ command: ['no-such-command-for-reloader-tests'], cwd: root });
+    reloader.on('release', (release) => {
+      if (release.outcome === 'failed') failed.push({ ...release });
+    });
+    await reloader.start();
+    await waitFor(() => failed.length >= 2, { message: 'a retried start' });
+    expect(failed[0]?.reason).toMatch(/^could not start the command: .*ENOENT/);
+    expect(reloader.status().current).toBeNull();
+  });
+
   it.each([
     ['directly', undefined],
     ['under tini, as in the images', TINI ? [TINI, '-s', '--'] : null],
