@@ -25,6 +25,9 @@ const running = new Set<number>();
 function killAllOnExit(): void {
   for (const pgid of running) signalGroup(pgid, 'SIGKILL');
 }
+function forget(pgid: number): void {
+  if (running.delete(pgid) && running.size === 0) process.off('exit', killAllOnExit);
+}
 
 /** A child process that leads its own process group, so stopping it reaches every grandchild. */
 export class Child {
@@ -66,7 +69,7 @@ export class Child {
           input.onLine(stream, line),
         );
     }
-    this.exited = subprocess.then(
+    const exited = subprocess.then(
       (result) => {
         const failedToStart = result.failed && result.exitCode === undefined && !result.signal;
         const exit: ChildExit = {
@@ -83,6 +86,11 @@ export class Child {
         return exit;
       },
     );
+    // Forget a group that is gone, so the exit handler never signals a reused process group id.
+    this.exited = exited.then((exit) => {
+      if (this.pid !== undefined && !groupAlive(this.pid)) forget(this.pid);
+      return exit;
+    });
   }
 
   /**
@@ -105,8 +113,7 @@ export class Child {
     }
     const exit = await this.exited;
     for (let i = 0; i < 100 && groupAlive(pgid); i++) await sleep(20);
-    running.delete(pgid);
-    if (running.size === 0) process.off('exit', killAllOnExit);
+    forget(pgid);
     return exit;
   }
 }

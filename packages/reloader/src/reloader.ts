@@ -415,6 +415,8 @@ class ReloaderImpl extends EventEmitter implements Reloader {
       return;
     }
     release.times.buildMs = Date.now() - started;
+    // Whatever the build left running in the background (it should leave nothing) is stopped too.
+    await build.stop(this.options.stopSignal ?? 'SIGTERM', this.options.stopTimeout ?? 10_000);
     if (exit.error) throw new ReloaderError('E_BUILD', `--build could not start: ${exit.error}`);
     if (exit.code !== 0) {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
