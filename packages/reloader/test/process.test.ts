@@ -103,48 +103,50 @@ describe('process hygiene', () => {
     expect(reloader.status().current).toBeNull();
   });
 
-  it.each([
-    ['directly', undefined],
-    ['under tini, as in the images', TINI ? [TINI, '-s', '--'] : null],
-  ])('stops everything within the grace when the bin gets SIGTERM (%s)', async (_how, prefix) => {
-    if (prefix === null) return; // tini is not installed on this machine
-    root = await tempDir();
-    const layout = new Layout(root);
-    const pidFile = join(root, 'pids');
-    await layout.add(hash('term'), { grandchild: true, gracefulTerm: true });
-    await layout.flip(hash('term'));
-    const port = await freePort();
-    bin = new BinProcess(
-      [
-        '--watch',
-        layout.link,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--stop-timeout',
-        '3s',
-        '--',
-        NODE,
-        APP,
-      ],
-      { env: { TEST_PID_FILE: pidFile }, ...(prefix ? { prefix } : {}) },
-    );
-    await waitFor(async () => (await get(port).catch(() => ({ status: 0 }))).status === 200, {
-      message: 'the app serving',
-    });
-    const pids = pidsIn(pidFile);
-    expect(pids.filter(isAlive)).toHaveLength(2);
-    bin.child.kill('SIGTERM');
-    // The grace is --stop-timeout (3 s); the deadline is generous for a loaded machine.
-    const exit = await waitFor(() => (bin?.running ? null : bin?.exited), {
-      timeout: 15_000,
-      message: 'the bin to exit',
-    });
-    // The app exits 0 on SIGTERM, and the reloader exits with the app's status.
-    expect(await exit).toEqual({ code: 0, signal: null });
-    // The app's own grandchild is not in its SIGTERM handler: the group signal reaches it.
-    await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeout: 5000, message: 'every process gone' });
-    expect(bin.stderr).toContain('SIGTERM: stopping');
-  });
+  it('stops everything within the grace when the bin gets SIGTERM', () => sigtermStopsAll(undefined));
+
+  it.skipIf(!TINI)('stops everything within the grace when the bin runs under tini, as in the images', () =>
+    sigtermStopsAll([TINI!, '-s', '--']),
+  );
 });
+
+async function sigtermStopsAll(prefix: string[] | undefined): Promise<void> {
+  root = await tempDir();
+  const layout = new Layout(root);
+  const pidFile = join(root, 'pids');
+  await layout.add(hash('term'), { grandchild: true, gracefulTerm: true });
+  await layout.flip(hash('term'));
+  const port = await freePort();
+  bin = new BinProcess(
+    [
+      '--watch',
+      layout.link,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--stop-timeout',
+      '3s',
+      '--',
+      NODE,
+      APP,
+    ],
+    { env: { TEST_PID_FILE: pidFile }, ...(prefix ? { prefix } : {}) },
+  );
+  await waitFor(async () => (await get(port).catch(() => ({ status: 0 }))).status === 200, {
+    message: 'the app serving',
+  });
+  const pids = pidsIn(pidFile);
+  expect(pids.filter(isAlive)).toHaveLength(2);
+  bin.child.kill('SIGTERM');
+  // The grace is --stop-timeout (3 s); the deadline is generous for a loaded machine.
+  const exit = await waitFor(() => (bin?.running ? null : bin?.exited), {
+    timeout: 15_000,
+    message: 'the bin to exit',
+  });
+  // The app exits 0 on SIGTERM, and the reloader exits with the app's status.
+  expect(await exit).toEqual({ code: 0, signal: null });
+  // The app's own grandchild is not in its SIGTERM handler: the group signal reaches it.
+  await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeout: 5000, message: 'every process gone' });
+  expect(bin.stderr).toContain('SIGTERM: stopping');
+}
