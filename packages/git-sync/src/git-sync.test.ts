@@ -305,7 +305,7 @@ describe('retention', () => {
     expect(await readFile(join(root, 'app', 'f0.txt'), 'utf8')).toBe(String(UPDATES));
     expect(sizes[1]!).toBeLessThan(sizes[0]! * 2 + 64);
     expect((await readdir(join(root, '.git', 'worktrees'))).length).toBe(1);
-  });
+  }, 240_000);
 
   it('packs objects with --git-gc always and leaves them loose with off', async () => {
     const { remote, root } = await setup();

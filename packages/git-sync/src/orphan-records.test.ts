@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  git,
+  makeSync,
+  makeTempDir,
+  removeTempDirs,
+  stopAllSyncs,
+  TestRemote,
+} from '../test/helpers/index.js';
+import { layoutFor } from './layout.js';
+import { removeOrphanRecords } from './orphan-records.js';
+
+afterEach(async () => {
+  await stopAllSyncs();
+  await removeTempDirs();
+});
+
+describe('removeOrphanRecords', () => {
+  it('drops worktree records left locked by a killed `git worktree add`, keeping live ones', async () => {
+    const dir = await makeTempDir();
+    const remote = await TestRemote.create(dir);
+    const root = join(dir, 'root');
+    const gitSync = makeSync({ repo: remote.url, root, link: 'app' });
+    await gitSync.start();
+    await gitSync.syncNow();
+    await gitSync.stop();
+    const hash = await remote.hash();
+    // What a SIGKILL during `git worktree add` leaves: a locked record whose tree was removed.
+    const orphan = join(root, '.git', 'worktrees', 'f'.repeat(40));
+    await mkdir(orphan, { recursive: true });
+    await writeFile(join(orphan, 'locked'), 'initializing');
+    await writeFile(join(orphan, 'gitdir'), `${join(root, '.worktrees', 'f'.repeat(40))}/.git\n`);
+    await writeFile(join(orphan, 'HEAD'), `${hash}\n`);
+    await writeFile(join(orphan, 'commondir'), '../..\n');
+    await git(root, 'worktree', 'prune');
+    expect(existsSync(orphan)).toBe(true);
+
+    expect(await removeOrphanRecords(layoutFor(root, 'app'))).toEqual([orphan]);
+    expect(await readdir(join(root, '.git', 'worktrees'))).toEqual([hash]);
+    expect(await git(join(root, 'app'), 'rev-parse', 'HEAD')).toBe(hash);
+  });
+});
