@@ -22,6 +22,8 @@ GITSYNC_IMAGE=localhost/gitpaas/git-sync:local
 APP_IMAGE=localhost/gitpaas/app:local
 PROJECT=gitpaas-e2e
 GIT_PORT=19418 # fixed: the podman-ci overlay names it
+GIT_HTTP_PORT=19419
+GIT_USER=gitpaas-e2e
 COMPOSE_APP_PORT=19080
 COMPOSE_SYNC_PORT=19081
 COMPOSE_STATUS_PORT=19091
@@ -30,11 +32,13 @@ POD_SYNC_PORT=19181
 POD_STATUS_PORT=19190
 POD=gitpaas-pod-0 # podman names the Deployment's pod <name>-pod-0, containers <pod>-<container>
 REPO_URL=git://127.0.0.1:$GIT_PORT/app.git
+HTTP_REPO_URL=http://127.0.0.1:$GIT_HTTP_PORT/app.git # basic auth: $GIT_USER + secrets/git-password
 
 PASSED=0
 FAILED=0
 DOCKERD_PID=
 GITD_PID=
+GITHTTP_PID=
 COMPOSE_FILE_CI=
 K8S_CI=
 FINISHED=
@@ -103,7 +107,7 @@ install_packages() {
 
 ports_free() {
   local port busy=0
-  for port in "$GIT_PORT" "$COMPOSE_APP_PORT" "$COMPOSE_SYNC_PORT" "$COMPOSE_STATUS_PORT" \
+  for port in "$GIT_PORT" "$GIT_HTTP_PORT" "$COMPOSE_APP_PORT" "$COMPOSE_SYNC_PORT" "$COMPOSE_STATUS_PORT" \
     "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT"; do
     if [ -n "$(ss -Hltn "sport = :$port")" ]; then
       echo "port $port is in use on this machine; stop what listens there (ss -ltnp 'sport = :$port')"
@@ -168,11 +172,21 @@ make_repo() {
     git_in push -q origin main
 }
 
-start_git_daemon() {
+# the same repository two ways: git:// for the pod, HTTP with basic auth for Compose
+start_git_servers() {
   git daemon --listen=127.0.0.1 --port="$GIT_PORT" --reuseaddr --export-all \
     --base-path="$WORK/repos" "$WORK/repos" >"$LOGS/git-daemon.log" 2>&1 &
   GITD_PID=$!
-  wait_until 30 git ls-remote "$REPO_URL"
+  mkdir -p "$WORK/secrets"
+  openssl rand -hex 20 >"$WORK/secrets/git-password"
+  openssl rand -hex 32 >"$WORK/secrets/trigger-secret"
+  # the containers run as uid 1000 and read the secrets through bind mounts
+  chmod 0644 "$WORK/secrets/"*
+  node "$HERE/git-http-server.mjs" "$WORK/repos" "$GIT_HTTP_PORT" "$GIT_USER" "$WORK/secrets/git-password" \
+    >"$LOGS/git-http.log" 2>&1 &
+  GITHTTP_PID=$!
+  wait_until 30 git ls-remote "$REPO_URL" &&
+    wait_until 30 git ls-remote "http://$GIT_USER:$(cat "$WORK/secrets/git-password")@127.0.0.1:$GIT_HTTP_PORT/app.git"
 }
 
 # commit_message TEXT : a new revision with a new message.txt (and a healthy server.js); prints its hash
@@ -237,14 +251,11 @@ keeps_serving() {
 compose() { docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_CI" "$@"; }
 
 compose_render() {
-  mkdir -p "$WORK/secrets"
-  openssl rand -hex 32 >"$WORK/secrets/trigger-secret"
-  # the containers run as uid 1000 and read the secret through a bind mount
-  chmod 0644 "$WORK/secrets/trigger-secret"
   COMPOSE_FILE_CI=$WORK/compose.ci.rendered.yaml
   (
     cd "$DEPLOY/compose" &&
-      GITPAAS_REPO=$REPO_URL GITPAAS_REF=main GITPAAS_PERIOD=2s \
+      GITPAAS_REPO=$HTTP_REPO_URL GITPAAS_REF=main GITPAAS_PERIOD=2s GITPAAS_USERNAME=$GIT_USER \
+        GITPAAS_PASSWORD_SECRET=$WORK/secrets/git-password GITPAAS_PASSWORD_FILE=/run/secrets/git-password \
         GITPAAS_BUILD="npm install --omit=dev --no-audit --no-fund" \
         GITPAAS_TRIGGER_SECRET=$WORK/secrets/trigger-secret GITPAAS_TRIGGER_SECRET_FILE=/run/secrets/trigger-secret \
         CI_APP_PORT=$COMPOSE_APP_PORT CI_GITSYNC_PORT=$COMPOSE_SYNC_PORT CI_RELOADER_STATUS_PORT=$COMPOSE_STATUS_PORT \
@@ -318,6 +329,26 @@ compose_webhook() {
   good=$(post_push "$COMPOSE_SYNC_PORT" "$(cat "$WORK/secrets/trigger-secret")")
   echo "POST /sync: wrong signature -> $bad, right signature -> $good"
   [ "$bad" = "401 unauthorized" ] && [ "$good" = "202 accepted" ]
+}
+
+# the password reached git (authenticated fetches) but none of what the deployment shows
+compose_no_leak() {
+  local password shown
+  password=$(cat "$WORK/secrets/git-password")
+  grep -q " $GIT_USER\$" "$LOGS/git-http.log" || {
+    echo "the git server saw no authenticated request"
+    return 1
+  }
+  shown="$(compose logs --no-color 2>&1)
+$(curl -fsS --max-time 5 "http://127.0.0.1:$COMPOSE_SYNC_PORT/status")
+$(curl -fsS --max-time 5 "http://127.0.0.1:$COMPOSE_SYNC_PORT/metrics")
+$(curl -fsS --max-time 5 "http://127.0.0.1:$COMPOSE_STATUS_PORT/status")
+$(curl -fsS --max-time 5 "http://127.0.0.1:$COMPOSE_STATUS_PORT/metrics")"
+  echo "searched $(printf '%s' "$shown" | wc -l) lines of logs, status and metrics"
+  if printf '%s' "$shown" | grep -qF "$password"; then
+    echo "the git password shows up"
+    return 1
+  fi
 }
 
 compose_down() {
@@ -432,10 +463,12 @@ cleanup() {
   set +e
   [ -n "$COMPOSE_FILE_CI" ] && [ -n "$(command -v docker-compose)" ] && compose down -v >/dev/null 2>&1
   [ -n "$K8S_CI" ] && podman kube down "$K8S_CI" >/dev/null 2>&1
-  if [ -n "$GITD_PID" ]; then
-    kill "$GITD_PID" 2>/dev/null
-    wait "$GITD_PID" 2>/dev/null
-  fi
+  local pid
+  for pid in "$GITD_PID" "$GITHTTP_PID"; do
+    [ -n "$pid" ] || continue
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
   stop_dockerd
   rm -rf "$WORK"
 }
@@ -469,7 +502,7 @@ setup "start dockerd" start_dockerd
 setup "base image" build_base
 setup "gitpaas images" build_images
 setup "test repository" make_repo
-setup "git daemon" start_git_daemon
+setup "git servers" start_git_servers
 H1=$(git_in rev-parse HEAD)
 H2=''
 H3=''
@@ -479,12 +512,14 @@ H6=''
 
 say "(a) Docker Compose"
 check "compose: CI file renders from compose.yaml + compose.ci.yaml, host network only" compose_render
-check "compose: git-sync becomes healthy, then the app serves the first revision" compose_up
+check "compose: git-sync fetches with the password from a Compose secret, then the app serves the first revision" \
+  compose_up
 check "compose: both containers run as 1000:1000 on a read-only root, no bridge network" compose_hardened
 check "compose: a pushed commit goes live" compose_push_live
 check "compose: a broken push is published but never switched to; the old revision keeps answering" \
   compose_broken_push
 check "compose: POST /sync checks signatures with the trigger secret from a Compose secret" compose_webhook
+check "compose: the git password never shows in logs, status or metrics" compose_no_leak
 check "compose: down -v removes the containers and the volume" compose_down
 
 say "(b) Kubernetes"

@@ -28,7 +28,8 @@ STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
 cd "$ROOT"
-"${PNPM[@]}" --filter @gitpaas/git-sync --filter @gitpaas/reloader build >"$STAGE/build.log" 2>&1 || {
+# `...`: their workspace dependencies (@gitpaas/flags) first, as on a fresh clone
+"${PNPM[@]}" --filter "@gitpaas/git-sync..." --filter "@gitpaas/reloader..." build >"$STAGE/build.log" 2>&1 || {
   tail -40 "$STAGE/build.log" >&2
   exit 1
 }
