@@ -28,8 +28,10 @@ STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
 cd "$ROOT"
-# `...`: their workspace dependencies (@gitpaas/flags) first, as on a fresh clone
-"${PNPM[@]}" --filter "@gitpaas/git-sync..." --filter "@gitpaas/reloader..." build >"$STAGE/build.log" 2>&1 || {
+# turbo builds their workspace dependencies (@gitpaas/flags) first and reuses its cache when the
+# sources have not changed since the last build (e.g. the test run before the container tier)
+TURBO_TELEMETRY_DISABLED=1 "${PNPM[@]}" exec turbo run build --filter=@gitpaas/git-sync --filter=@gitpaas/reloader \
+  --output-logs=errors-only >"$STAGE/build.log" 2>&1 || {
   tail -40 "$STAGE/build.log" >&2
   exit 1
 }
