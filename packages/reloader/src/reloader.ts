@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,6 +102,8 @@ interface Attempt {
 interface Target {
   revision: string | null;
   dir: string;
+  /** Why this target runs when it is not simply the newest (a rollback). */
+  note?: string;
 }
 
 export function createReloader(options: ReloaderOptions & { logger?: Logger }): Reloader {
@@ -340,6 +343,7 @@ class ReloaderImpl extends EventEmitter implements Reloader {
 
   private async deploy(target: Target): Promise<void> {
     const release = this.ledger.create(target.revision, target.dir);
+    if (target.note) release.reason = target.note;
     const controller = new AbortController();
     const attempt: Attempt = { target, controller, switched: false };
     this.attempt = attempt;
@@ -542,6 +546,7 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     if (running.crashes >= CRASH_LOOP_COUNT && release.outcome === 'live') {
       release.lastOutput = running.output.slice(-OUTPUT_LINES);
       this.end(release, 'failed', `crash-looping: ${describeExit(exit)} ${running.crashes} times in a row`);
+      this.rollBack(release);
     }
     this.later(delay, () => {
       const restarting = this.restart(running).finally(() => this.restarts.delete(restarting));
@@ -576,6 +581,29 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     }
     crashed.upstream?.close();
     this.switchTo(next);
+  }
+
+  /**
+   * The live revision crash-loops: run the last release that was good before it again, if its
+   * directory is still there (git-sync's --stale-worktree-timeout keeps it). The link is not
+   * touched, so the next published revision is tried normally.
+   */
+  private rollBack(broken: Release): void {
+    if (broken.revision === null || this.pending || this.attempt) return;
+    const previous = this.ledger.releases.find(
+      (release) =>
+        release.outcome === 'retired' &&
+        release.revision !== null &&
+        release.revision !== broken.revision &&
+        existsSync(release.dir),
+    );
+    if (!previous) return;
+    const note = `rollback: ${shortRevision(broken.revision)} was crash-looping`;
+    this.logger.warn(`${note}; starting ${shortRevision(previous.revision)} again`, {
+      revision: previous.revision,
+    });
+    this.pending = { revision: previous.revision, dir: previous.dir, note };
+    void this.kick();
   }
 
   /** Nothing is serving and the release failed: try the newest target again after a backoff. */

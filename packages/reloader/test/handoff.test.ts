@@ -212,13 +212,15 @@ describe('handoff', () => {
     expect(reloader.status().current?.outcome).toBe('live');
   });
 
-  it('backs off exponentially and marks a crash-looping revision failed', async () => {
-    const { layout, reloader, endedAs } = await setUp();
+  it('backs off exponentially, marks a crash-looping revision failed and rolls back to the previous one', async () => {
+    const { layout, port, reloader, endedAs, switches } = await setUp({ drainTimeout: 500 });
     const crashes: Array<{ code: number | null; restartInMs: number }> = [];
     reloader.on('crash', ({ code, restartInMs }) => crashes.push({ code, restartInMs }));
+    await layout.add(hash('steady'));
+    await layout.flip(hash('steady'));
+    await reloader.start();
     await layout.add(hash('looping'), { mode: 'crash' });
     await layout.flip(hash('looping'));
-    await reloader.start();
     const failed = await endedAs(hash('looping'), 'failed');
     expect(failed.reason).toBe('crash-looping: exited with code 5 5 times in a row');
     expect(failed.lastOutput?.join('\n')).toContain(`starting ${hash('looping')}`);
@@ -226,5 +228,13 @@ describe('handoff', () => {
     expect(crashes.slice(0, 5)).toEqual(
       [500, 1000, 2000, 4000, 8000].map((restartInMs) => ({ code: 5, restartInMs })),
     );
-  }, 120_000);
+
+    // The previous revision's directory is still there: it runs again, the link is left alone.
+    await waitFor(() => switches.filter((release) => release.revision === hash('steady')).length === 2, {
+      message: 'the rollback',
+      timeout: 60_000,
+    });
+    expect(switches.at(-1)?.reason).toBe(`rollback: ${hash('looping').slice(0, 7)} was crash-looping`);
+    expect(revisionOf(await get(port))).toBe(hash('steady'));
+  }, 150_000);
 });
