@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReloader, type Release, type Reloader, type ReloaderOptions } from '../src/index.js';
@@ -142,7 +142,7 @@ describe('revision mode', () => {
     const script = join(root, 'worker.sh');
     await writeFile(
       script,
-      `echo "start $GITPAAS_REVISION" >> ${log}; trap 'echo "stop $GITPAAS_REVISION" >> ${log}; exit 0' TERM; while true; do sleep 0.1; done\n`,
+      `trap 'echo "stop $GITPAAS_REVISION" >> ${log}; exit 0' TERM; echo "start $GITPAAS_REVISION" >> ${log}; while true; do sleep 0.1; done\n`,
     );
     await mkdir(layout.dir(hash('w1')), { recursive: true });
     await mkdir(layout.dir(hash('w2')), { recursive: true });
@@ -151,9 +151,10 @@ describe('revision mode', () => {
     reloader = createReloader({ command: ['sh', script], watch: layout.link, stopTimeout: 5000 });
     reloader.on('switch', (release) => switches.push({ ...release }));
     await reloader.start();
+    // The first worker has set up its trap before it is asked to stop.
+    await waitFor(async () => (await readFile(log, 'utf8').catch(() => '')).includes(`start ${hash('w1')}`));
     await layout.flip(hash('w2'));
     await waitFor(() => switches.length === 2, { message: 'the second worker' });
-    const { readFile } = await import('node:fs/promises');
     await waitFor(async () => (await readFile(log, 'utf8')).includes(`start ${hash('w2')}`));
     expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual([
       `start ${hash('w1')}`,
