@@ -2,6 +2,7 @@ import type { ParsedOptions } from '@gitpaas/flags';
 import { GitSyncError } from './errors.js';
 import { defaultLinkName } from './layout.js';
 import type { GitGc } from './retention.js';
+import { parseSignal } from './trigger-signal.js';
 
 /** Options of createGitSync(): the camelCase flag names; only repo and root are required. */
 export interface GitSyncOptions {
@@ -38,12 +39,49 @@ export interface GitSyncOptions {
   gitConfig?: string[];
   addUser?: boolean;
   verbose?: number;
+  /** Make a new worktree from a retired one (default true). */
+  recycleWorktrees?: boolean;
+  /** Program run in the new worktree after each publish (no shell, no arguments). */
+  exechookCommand?: string;
+  /** Milliseconds (default 30 s). */
+  exechookTimeout?: number;
+  /** Milliseconds between retries (default 3 s). */
+  exechookBackoff?: number;
+  webhookUrl?: string;
+  /** Default POST. */
+  webhookMethod?: string;
+  /** Default 200; 0 (or -1) accepts any answer. */
+  webhookSuccessStatus?: number;
+  /** Milliseconds (default 1 s). */
+  webhookTimeout?: number;
+  /** Milliseconds between retries (default 3 s). */
+  webhookBackoff?: number;
+  /** Program run in the new worktree before the link moves; non-zero rejects the hash. */
+  prePublishExechookCommand?: string;
+  /** Milliseconds (default 30 s). */
+  prePublishExechookTimeout?: number;
+  /** File with the secret POST /sync requests must be signed with. */
+  triggerSecretFile?: string;
+  /** Signal name or number that forces a sync. */
+  syncOnSignal?: string;
 }
 
-export type ResolvedOptions = Required<
-  Omit<GitSyncOptions, 'username' | 'passwordFile' | 'password' | 'touchFile' | 'errorFile' | 'httpBind'>
-> &
-  Pick<GitSyncOptions, 'username' | 'passwordFile' | 'password' | 'touchFile' | 'errorFile' | 'httpBind'> & {
+/** Options that stay unset unless given. */
+type Unset =
+  | 'username'
+  | 'passwordFile'
+  | 'password'
+  | 'touchFile'
+  | 'errorFile'
+  | 'httpBind'
+  | 'exechookCommand'
+  | 'webhookUrl'
+  | 'prePublishExechookCommand'
+  | 'triggerSecretFile'
+  | 'syncOnSignal';
+
+export type ResolvedOptions = Required<Omit<GitSyncOptions, Unset>> &
+  Pick<GitSyncOptions, Unset> & {
     gitConfigPairs: Array<[string, string]>;
   };
 
@@ -72,6 +110,14 @@ export function resolveOptions(input: GitSyncOptions): ResolvedOptions {
     gitConfig: [],
     addUser: false,
     verbose: 0,
+    recycleWorktrees: true,
+    exechookTimeout: 30_000,
+    exechookBackoff: 3000,
+    webhookMethod: 'POST',
+    webhookSuccessStatus: 200,
+    webhookTimeout: 1000,
+    webhookBackoff: 3000,
+    prePublishExechookTimeout: 30_000,
     ...withoutUndefined(input),
     repo: input.repo,
     root: input.root,
@@ -104,6 +150,7 @@ export function resolveOptions(input: GitSyncOptions): ResolvedOptions {
       `--http-bind ${JSON.stringify(o.httpBind)} is not host:port (for example 127.0.0.1:8080 or :8080)`,
     );
   }
+  checkHooks(o);
   o.gitConfigPairs = o.gitConfig.flatMap(parseGitConfig);
   return o;
 }
@@ -118,6 +165,58 @@ export function toGitSyncOptions(values: ParsedOptions['values']): GitSyncOption
   } = options as GitSyncOptions & { help?: boolean; version?: boolean };
   resolveOptions(rest);
   return rest;
+}
+
+/** kubernetes/git-sync's rules for the hook flags (timeouts and backoffs of at least 1s). */
+function checkHooks(o: ResolvedOptions): void {
+  const atLeastSecond = (flag: string, ms: number) => {
+    if (!(ms >= 1000)) throw bad(`--${flag} must be at least 1s`);
+  };
+  if (o.exechookCommand !== undefined) {
+    if (!o.exechookCommand.trim()) throw bad('--exechook-command must name a program');
+    atLeastSecond('exechook-timeout', o.exechookTimeout);
+    atLeastSecond('exechook-backoff', o.exechookBackoff);
+  }
+  if (o.prePublishExechookCommand !== undefined) {
+    if (!o.prePublishExechookCommand.trim()) throw bad('--pre-publish-exechook-command must name a program');
+    atLeastSecond('pre-publish-exechook-timeout', o.prePublishExechookTimeout);
+  }
+  if (o.webhookUrl !== undefined) {
+    let url: URL | null = null;
+    try {
+      url = new URL(o.webhookUrl);
+    } catch {
+      // reported below
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) {
+      throw bad('--webhook-url must be an http:// or https:// URL');
+    }
+    // -1 is kubernetes/git-sync's older spelling of "any answer".
+    if (o.webhookSuccessStatus === -1) o.webhookSuccessStatus = 0;
+    if (
+      !Number.isInteger(o.webhookSuccessStatus) ||
+      o.webhookSuccessStatus < 0 ||
+      o.webhookSuccessStatus > 599
+    ) {
+      throw bad('--webhook-success-status must be an HTTP status code, or 0 to accept any answer');
+    }
+    if (!/^[A-Za-z]+$/.test(o.webhookMethod))
+      throw bad(`--webhook-method ${JSON.stringify(o.webhookMethod)} is not an HTTP method`);
+    atLeastSecond('webhook-timeout', o.webhookTimeout);
+    atLeastSecond('webhook-backoff', o.webhookBackoff);
+  }
+  if (o.triggerSecretFile !== undefined && !o.triggerSecretFile.trim()) {
+    throw bad('--trigger-secret-file must name a file holding the webhook secret');
+  }
+  if (o.syncOnSignal !== undefined) {
+    const signal = parseSignal(o.syncOnSignal);
+    if (!signal) {
+      throw bad(
+        `--sync-on-signal ${JSON.stringify(o.syncOnSignal)} is not a signal this process can catch: use a name like SIGHUP or a number`,
+      );
+    }
+    o.syncOnSignal = signal;
+  }
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -13,7 +13,9 @@ export type GitSyncErrorCode =
   | 'E_GIT'
   | 'E_TIMEOUT'
   | 'E_STOPPED'
-  | 'E_HTTP_BIND';
+  | 'E_HTTP_BIND'
+  | 'E_HOOK'
+  | 'E_GATE';
 
 /**
  * The one error class of @gitpaas/git-sync. Messages say what to do and are redacted before

@@ -7,18 +7,25 @@ import { Auth } from './auth.js';
 import { nextDelay } from './backoff.js';
 import { type GitSyncOptions, type ResolvedOptions, resolveOptions } from './config.js';
 import { GitSyncError } from './errors.js';
+import { createExecHook } from './exechook.js';
 import { removeErrorFile, rootPath, touch, writeErrorFile } from './files.js';
+import { createGate, type Gate, type Rejection } from './gate.js';
 import type { GitContext } from './git.js';
 import { gitConfigEnv } from './git-env.js';
+import { HookRunner, hookRunCounter } from './hooks.js';
 import { boundAddress, closeServer, HttpRoutes, listen, sendJson } from './http.js';
-import { HASH, type Layout, layoutFor } from './layout.js';
+import { HASH, type Layout, layoutFor, worktreePath } from './layout.js';
 import { type Logger, redactingLogger, silentLogger } from './logger.js';
 import { SyncMetrics } from './metrics.js';
 import { readPublished } from './publish.js';
 import { Redactor } from './redact.js';
 import { ensureRepo } from './repo.js';
 import { listRevisions, recover } from './retention.js';
-import { defaultSteps, type SyncConfig, type SyncOutcome, type SyncSteps, syncOnce } from './sync.js';
+import { type PipelineSteps, pipelineSteps } from './steps.js';
+import { type SyncConfig, type SyncOutcome, type SyncSteps, syncOnce } from './sync.js';
+import { createTrigger } from './trigger.js';
+import { syncOnSignal } from './trigger-signal.js';
+import { createWebhook } from './webhook.js';
 
 export interface GitSyncStatus {
   /** --repo with any credentials removed. */
@@ -42,6 +49,8 @@ export interface GitSyncStatus {
   nextSyncDelayMs: number | null;
   consecutiveFailures: number;
   lastError: { code: string; message: string; at: string } | null;
+  /** The hash the pre-publish gate rejected last, why, and its last output lines; null once a later hash passes. */
+  rejected: Rejection | null;
 }
 
 export interface SyncEvent {
@@ -54,6 +63,10 @@ export interface PublishEvent {
   worktree: string;
   link: string;
   durationMs: number;
+  /** Whether the worktree was made from a retired one (absent when this sync made none). */
+  recycled?: boolean;
+  /** How long making the worktree took. */
+  worktreeMs?: number;
 }
 export interface RejectEvent {
   hash: string;
@@ -129,7 +142,12 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
   readonly logger: Logger;
   readonly routes = new HttpRoutes();
   /** The pipeline's replaceable steps (gate, worktree recycling). */
-  steps: SyncSteps = defaultSteps;
+  steps: SyncSteps;
+  private readonly pipeline: PipelineSteps;
+  private readonly gate: Gate | null;
+  /** --exechook-command and --webhook-url, each delivering the latest published hash. */
+  private readonly hooks: HookRunner[] = [];
+  private stopSignalListener: (() => void) | null = null;
   private readonly auth: Auth;
   private readonly metrics = new SyncMetrics();
   private readonly stopController = new AbortController();
@@ -168,6 +186,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
       nextSyncDelayMs: null,
       consecutiveFailures: 0,
       lastError: null,
+      rejected: null,
     };
     this.routes.add('GET', '/', (_req, res) => {
       res.writeHead(this.state.ready ? 200 : 503, { 'Content-Type': 'text/plain' });
@@ -181,6 +200,53 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
         res.end(body);
       });
     }
+    const o = this.options;
+    const redact = (text: string) => this.redactor.redact(text);
+    this.gate = o.prePublishExechookCommand
+      ? createGate({
+          command: o.prePublishExechookCommand,
+          timeoutMs: o.prePublishExechookTimeout,
+          registry: this.registry,
+          logger: this.logger,
+          redact,
+        })
+      : null;
+    this.pipeline = pipelineSteps({
+      gate: this.gate,
+      recycle: o.recycleWorktrees,
+      registry: this.registry,
+      logger: this.logger,
+    });
+    this.steps = this.pipeline;
+    const counter = hookRunCounter(this.registry);
+    if (o.exechookCommand) {
+      const hook = createExecHook({
+        command: o.exechookCommand,
+        timeoutMs: o.exechookTimeout,
+        worktreeOf: (hash) => worktreePath(this.layout, hash),
+        redact,
+      });
+      this.hooks.push(new HookRunner(hook, { backoffMs: o.exechookBackoff, counter, logger: this.logger }));
+    }
+    if (o.webhookUrl) {
+      this.redactor.addUrl(o.webhookUrl);
+      const hook = createWebhook({
+        url: o.webhookUrl,
+        method: o.webhookMethod,
+        successStatus: o.webhookSuccessStatus,
+        timeoutMs: o.webhookTimeout,
+        redact,
+      });
+      this.hooks.push(new HookRunner(hook, { backoffMs: o.webhookBackoff, counter, logger: this.logger }));
+    }
+    const trigger = createTrigger({
+      ref: o.ref,
+      secretFile: o.triggerSecretFile,
+      syncNow: (reason) => this.syncNow(reason),
+      registry: this.registry,
+      logger: this.logger,
+    });
+    this.routes.add('POST', '/sync', (req, res) => trigger.handle(req, res));
   }
 
   get registry(): Registry {
@@ -191,6 +257,11 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
     if (this.loopDone || this.stopping) throw new GitSyncError('E_STOPPED', 'start() was already called');
     if (this.options.addUser) await addUser();
     if (this.options.httpBind) this.server = await listen(this.options.httpBind, this.routes);
+    if (this.options.syncOnSignal) {
+      this.stopSignalListener = syncOnSignal(this.options.syncOnSignal as NodeJS.Signals, (reason) =>
+        this.syncNow(reason),
+      );
+    }
     this.logger.info('starting', {
       repo: this.options.repo,
       ref: this.options.ref,
@@ -210,7 +281,9 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
 
   private async shutdown(): Promise<void> {
     this.stopController.abort();
+    this.stopSignalListener?.();
     this.wake?.();
+    const hooksStopped = Promise.all(this.hooks.map((hook) => hook.stop()));
     this.pending?.reject(new GitSyncError('E_STOPPED', 'git-sync stopped before this sync ran'));
     this.pending = null;
     this.oneTimeResult?.reject(
@@ -223,6 +296,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
       clearTimeout(timer);
     }
     if (this.server) await closeServer(this.server);
+    await hooksStopped;
     if (this.state.state !== 'failed') this.state.state = 'stopped';
     this.state.nextSyncAt = null;
     this.logger.info('stopped');
@@ -265,8 +339,10 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
       }
       if (this.stopped || this.state.state === 'failed') break;
       if (this.oneTimeResult && result === true) {
-        this.state.state = 'done';
-        this.oneTimeResult.resolve();
+        const problem = await this.oneTimeProblem();
+        this.state.state = problem ? 'failed' : 'done';
+        if (problem) this.oneTimeResult.reject(problem);
+        else this.oneTimeResult.resolve();
         break;
       }
       if (this.pending) continue;
@@ -283,6 +359,26 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
       this.state.nextSyncDelayMs = delay;
       await this.sleep(delay);
     }
+  }
+
+  /**
+   * What makes a --one-time run fail although the sync worked: a rejected revision (nothing was
+   * published), or a hook whose first attempt failed (kubernetes/git-sync waits for hooks too).
+   */
+  private async oneTimeProblem(): Promise<GitSyncError | null> {
+    const rejected = this.state.rejected;
+    if (this.state.lastSyncOutcome === 'rejected' && rejected) {
+      return new GitSyncError(
+        'E_GATE',
+        `the pre-publish gate rejected ${rejected.hash}: ${rejected.reason}; nothing new was published`,
+      );
+    }
+    for (const hook of this.hooks) {
+      const first = await hook.firstResult();
+      if (!first.ok)
+        return new GitSyncError('E_HOOK', `${first.name} failed for ${first.hash}: ${first.reason}`);
+    }
+    return null;
   }
 
   /** Waits `ms` (null: until woken), returning early on syncNow() or stop(). */
@@ -347,6 +443,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
         await ensureRepo(ctx, this.layout);
         const removed = await recover(ctx, this.layout, await readPublished(this.layout));
         if (removed.length) this.logger.info('removed leftovers of an interrupted run', { removed });
+        await this.pipeline.recover(ctx, this.syncConfig());
         this.recovered = true;
         this.state.publishedHash = await readPublished(this.layout);
       }
@@ -366,10 +463,19 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
     const now = new Date().toISOString();
     this.state.lastSyncAt = now;
     this.state.lastSyncDurationMs = Math.round(durationMs);
-    this.state.lastSyncOutcome = outcome.kind;
+    const notPublished = outcome.kind === 'rejected' || outcome.kind === 'held';
+    this.state.lastSyncOutcome = notPublished ? 'rejected' : outcome.kind;
+    this.state.rejected = this.gate?.rejected ?? null;
     this.state.revisions = (
-      await listRevisions(this.layout, outcome.kind === 'rejected' ? this.state.publishedHash : outcome.hash)
+      await listRevisions(this.layout, notPublished ? this.state.publishedHash : outcome.hash)
     ).map((revision) => ({ hash: revision.hash, since: revision.since.toISOString() }));
+    if (outcome.kind === 'held') {
+      this.metrics.observe('noop', durationMs / 1000);
+      this.logger.debug('the ref still points at the rejected revision; waiting for it to move', {
+        hash: outcome.hash,
+      });
+      return;
+    }
     if (outcome.kind === 'rejected') {
       this.metrics.observe('error', durationMs / 1000);
       this.logger.warn('revision rejected before publishing, keeping the published one', {
@@ -413,12 +519,16 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
           this.logger.warn('cannot touch --touch-file', { error: String(error) }),
         );
       }
+      const made =
+        changed && this.pipeline.lastWorktree?.hash === outcome.hash ? this.pipeline.lastWorktree : null;
       this.emit('publish', {
         hash: outcome.hash,
         worktree: `${this.layout.worktrees}/${outcome.hash}`,
         link: this.layout.link,
         durationMs,
+        ...(made ? { recycled: made.recycled, worktreeMs: made.ms } : {}),
       } satisfies PublishEvent);
+      for (const hook of this.hooks) hook.send(outcome.hash);
     }
     this.emit('sync', { hash: outcome.hash, changed, durationMs } satisfies SyncEvent);
   }

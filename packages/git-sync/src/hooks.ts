@@ -67,6 +67,10 @@ export class HookRunner extends EventEmitter<{ run: [HookRunEvent] }> {
   #delivered: string | null = null;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  #settleFirst: (e: HookRunEvent) => void = () => {};
+  readonly #first = new Promise<HookRunEvent>((resolve) => {
+    this.#settleFirst = resolve;
+  });
 
   constructor(hook: Hook, options: HookRunnerOptions) {
     super();
@@ -93,8 +97,21 @@ export class HookRunner extends EventEmitter<{ run: [HookRunEvent] }> {
     while (this.#loop) await this.#loop;
   }
 
+  /** The outcome of the first attempt (what `--one-time` waits for, as kubernetes/git-sync does). */
+  firstResult(): Promise<HookRunEvent> {
+    return this.#first;
+  }
+
   /** Kills a running attempt and stops retrying. */
   async stop(): Promise<void> {
+    this.#settleFirst({
+      name: this.name,
+      hash: this.#latest ?? '',
+      attempt: 0,
+      durationMs: 0,
+      ok: false,
+      reason: 'stopped',
+    });
     this.#abort.abort();
     this.#wake?.();
     await this.#loop;
@@ -135,6 +152,7 @@ export class HookRunner extends EventEmitter<{ run: [HookRunEvent] }> {
           output: result.output,
         });
       }
+      this.#settleFirst(event);
       this.emit('run', event);
       if (!result.ok) await this.#backoff(hash);
     }

@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Layout } from './layout.js';
+import { recyclePoolDir } from './recycle.js';
 import { adminDir } from './worktree.js';
 
 /**
@@ -12,9 +13,12 @@ import { adminDir } from './worktree.js';
 export async function removeOrphanRecords(layout: Layout): Promise<string[]> {
   const records = join(layout.gitDir, 'worktrees');
   const used = new Set<string>();
-  for (const entry of await readdir(layout.worktrees).catch(() => [] as string[])) {
-    const admin = await adminDir(join(layout.worktrees, entry));
-    if (admin) used.add(admin);
+  // Retired trees waiting to be recycled keep their records too.
+  for (const parent of [layout.worktrees, recyclePoolDir(layout.gitDir)]) {
+    for (const entry of await readdir(parent).catch(() => [] as string[])) {
+      const admin = await adminDir(join(parent, entry));
+      if (admin) used.add(admin);
+    }
   }
   const removed: string[] = [];
   for (const name of await readdir(records).catch(() => [] as string[])) {

@@ -54,6 +54,11 @@ interface Entry {
 
 const ADMIN_PREFIX = 'gitpaas-recycle-';
 
+/** Where retired worktrees wait by default: inside the repository, outside `.worktrees`. */
+export function recyclePoolDir(gitDir: string): string {
+  return join(gitDir, 'gitpaas-recycle');
+}
+
 /**
  * Update cost that follows the diff: instead of a full checkout per hash, a retired worktree is
  * reset to the new hash (git rewrites only the files that differ, using the worktree's index)
@@ -65,7 +70,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
   const root = resolve(options.root);
   const gitDir = join(root, '.git');
   const worktreesDir = join(root, '.worktrees');
-  const poolDir = options.poolDir ? resolve(options.poolDir) : join(gitDir, 'gitpaas-recycle');
+  const poolDir = options.poolDir ? resolve(options.poolDir) : recyclePoolDir(gitDir);
   const { maxPool = 2, submodules = 'off', depth = 0, env, link, logger = silentLogger } = options;
 
   const git =

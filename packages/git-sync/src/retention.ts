@@ -63,6 +63,8 @@ export async function cleanup(
   published: string,
   staleMs: number,
   gc: GitGc,
+  /** Offered each released worktree first; true when it took it (worktree recycling). */
+  release: (dir: string) => Promise<boolean> = async () => false,
 ): Promise<number> {
   let removed = 0;
   const now = Date.now();
@@ -71,7 +73,10 @@ export async function cleanup(
     const dir = join(layout.worktrees, entry);
     const info = await stat(dir).catch(() => null);
     if (info?.isDirectory() && HASH.test(entry) && staleMs > 0 && now - info.mtimeMs < staleMs) continue;
-    await rm(dir, { recursive: true, force: true });
+    // A recycled tree left .worktrees all the same: what it pinned still needs the clean-up below.
+    if (!(info?.isDirectory() && HASH.test(entry) && (await release(dir)))) {
+      await rm(dir, { recursive: true, force: true });
+    }
     removed++;
   }
   if (removed === 0) return 0;

@@ -34,16 +34,23 @@ export interface SyncSteps {
   ): Promise<GateDecision>;
   /** Called after the link flipped away from `previous`; the default starts its stale timer. */
   retired(ctx: GitContext, config: SyncConfig, previous: string): Promise<void>;
+  /** Takes a worktree retention no longer needs (true), or leaves it to be deleted (false). */
+  release(ctx: GitContext, config: SyncConfig, dir: string): Promise<boolean>;
+  /** A hash not to check out again (the gate rejected it and the ref has not moved since). */
+  held(hash: string): boolean;
 }
 
 export const defaultSteps: SyncSteps = {
   makeWorktree: (ctx, config, hash) => createWorktree(ctx, config.layout, hash, config),
   gate: async () => ({ ok: true }),
   retired: (_ctx, config, previous) => retire(config.layout, previous),
+  release: async () => false,
+  held: () => false,
 };
 
 export type SyncOutcome =
   | { kind: 'noop'; hash: string }
+  | { kind: 'held'; hash: string }
   | { kind: 'published'; hash: string; worktree: string; previous: string | null }
   | { kind: 'rejected'; hash: string; worktree: string; reason: string; output: string };
 
@@ -73,17 +80,19 @@ export async function syncOnce(
   const unchanged = remote.kind !== 'short' && remote.hash === published;
   const hash = unchanged ? remote.hash : await commitFor(ctx, config, remote, probe);
 
+  const release = (dir: string) => steps.release(ctx, config, dir);
   if (hash === published && (await isComplete(worktreePath(layout, hash), hash))) {
-    await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc);
+    await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc, release);
     return { kind: 'noop', hash };
   }
+  if (steps.held(hash)) return { kind: 'held', hash };
   const worktree = await steps.makeWorktree(ctx, config, hash);
   const decision = await steps.gate(ctx, config, { hash, worktree, previous: published });
   if (!decision.ok)
     return { kind: 'rejected', hash, worktree, reason: decision.reason, output: decision.output };
   await publish(layout, hash);
   if (published && published !== hash) await steps.retired(ctx, config, published);
-  await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc);
+  await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc, release);
   return { kind: 'published', hash, worktree, previous: published };
 }
 

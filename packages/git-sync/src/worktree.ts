@@ -64,12 +64,19 @@ export async function createWorktree(
     if (options.depth > 0) args.push('--depth', String(options.depth));
     await runGit(ctx, args, { cwd: dir, code: 'E_WORKTREE', what: 'updating submodules' });
   }
+  await markComplete(layout, dir, hash);
+  return dir;
+}
+
+/** Records that `dir` holds all of `hash` (a recycled tree gets the mark once it is in place). */
+export async function markComplete(layout: Layout, dir: string, hash: string): Promise<void> {
+  const admin = await adminDir(dir);
+  if (!admin) throw new GitSyncError('E_WORKTREE', `${dir} is not a git worktree: it has no .git file`);
   // The tree must be on disk before anyone can be pointed at it.
   await fsyncPath(dir);
   await fsyncPath(layout.worktrees);
   await writeFile(join(admin, COMPLETE), `${hash}\n`);
   await fsyncPath(join(admin, COMPLETE));
-  return dir;
 }
 
 /**

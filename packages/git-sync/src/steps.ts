@@ -1,0 +1,94 @@
+import { Histogram, type Registry } from 'prom-client';
+import { GitSyncError } from './errors.js';
+import type { Gate } from './gate.js';
+import { type GitContext, runGit } from './git.js';
+import type { Logger } from './logger.js';
+import { createRecycler, type Recycler } from './recycle.js';
+import { defaultSteps, type SyncConfig, type SyncSteps } from './sync.js';
+import { createWorktree, markComplete, removeWorktree } from './worktree.js';
+
+/** How the last worktree was made (the publish event and the benchmark report it). */
+export interface WorktreeReport {
+  hash: string;
+  ms: number;
+  recycled: boolean;
+}
+
+export interface PipelineSteps extends SyncSteps {
+  lastWorktree: WorktreeReport | null;
+  /** Start-up repair of the recycling pool (emptied when recycling is off). */
+  recover(ctx: GitContext, config: SyncConfig): Promise<void>;
+}
+
+export interface PipelineOptions {
+  gate: Gate | null;
+  recycle: boolean;
+  registry: Registry;
+  logger: Logger;
+}
+
+/** The sync pipeline with gitpaas's steps plugged in: worktree recycling and the pre-publish gate. */
+export function pipelineSteps({ gate, recycle, registry, logger }: PipelineOptions): PipelineSteps {
+  const seconds = new Histogram({
+    name: 'gitpaas_worktree_seconds',
+    help: 'Time to make the worktree of a new revision, by method (fresh checkout or recycled)',
+    labelNames: ['method'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
+  const recycler = (ctx: GitContext, config: SyncConfig, maxPool?: number): Recycler =>
+    createRecycler({
+      root: config.layout.root,
+      link: config.layout.link,
+      submodules: config.submodules,
+      depth: config.depth,
+      maxPool,
+      logger,
+      git: (cwd, args) =>
+        runGit(ctx, args, { cwd, code: 'E_WORKTREE', what: `git ${args[0]} (recycling a worktree)` }),
+    });
+
+  const steps: PipelineSteps = {
+    ...defaultSteps,
+    lastWorktree: null,
+
+    async makeWorktree(ctx, config, hash) {
+      const started = performance.now();
+      const taken = recycle ? await recycler(ctx, config).take(hash, ctx.signal) : null;
+      if (taken) await markComplete(config.layout, taken, hash);
+      const dir = taken ?? (await createWorktree(ctx, config.layout, hash, config));
+      const ms = performance.now() - started;
+      seconds.observe({ method: taken ? 'recycled' : 'fresh' }, ms / 1000);
+      steps.lastWorktree = { hash, ms, recycled: taken !== null };
+      return dir;
+    },
+
+    async gate(ctx, config, { hash, worktree, previous }) {
+      if (!gate) return { ok: true };
+      const verdict = await gate.check({ hash, worktree, previousHash: previous, signal: ctx.signal });
+      if (ctx.signal.aborted) {
+        throw ctx.stopSignal.aborted
+          ? new GitSyncError('E_STOPPED', `stopped while the pre-publish gate checked ${hash.slice(0, 12)}`)
+          : new GitSyncError(
+              'E_TIMEOUT',
+              `the sync took longer than --sync-timeout while the pre-publish gate checked ${hash.slice(0, 12)}: raise --sync-timeout above --pre-publish-exechook-timeout`,
+            );
+      }
+      if (verdict.ok) return verdict;
+      // Consumers never see a rejected tree; the recycler may keep it for the next revision.
+      const kept = recycle && (await recycler(ctx, config).retire(worktree));
+      if (!kept) await removeWorktree(ctx, config.layout, worktree);
+      return { ok: false, reason: verdict.rejection.reason, output: verdict.rejection.output.join('\n') };
+    },
+
+    release: (ctx, config, dir) => (recycle ? recycler(ctx, config).retire(dir) : Promise.resolve(false)),
+
+    held: (hash) => gate?.isRejected(hash) ?? false,
+
+    async recover(ctx, config) {
+      await recycler(ctx, config, recycle ? undefined : 0).recover();
+    },
+  };
+  return steps;
+}

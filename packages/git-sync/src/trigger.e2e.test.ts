@@ -1,0 +1,113 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestRemote } from '../test/helpers/index.js';
+import { removeTempDirs, tempDir, waitFor } from './hooks.test-helpers.js';
+import { createGitSync, type GitSync } from './index.js';
+import { signBody } from './signature.js';
+
+const SECRET = 'e2e-trigger-secret';
+const running: GitSync[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((gs) => gs.stop()));
+  await removeTempDirs();
+});
+
+async function startWithTrigger(extra: Record<string, unknown> = {}) {
+  const dir = await tempDir();
+  const remote = await TestRemote.create(dir);
+  const secretFile = join(dir, 'trigger-secret');
+  await writeFile(secretFile, `${SECRET}\n`);
+  const gs = createGitSync({
+    repo: remote.url,
+    root: join(dir, 'root'),
+    ref: 'main',
+    period: 3_600_000,
+    httpBind: '127.0.0.1:0',
+    httpMetrics: true,
+    triggerSecretFile: secretFile,
+    ...extra,
+  });
+  running.push(gs);
+  await gs.start();
+  await waitFor(async () => gs.status().publishedHash === (await remote.hash()), {
+    message: 'the first publish',
+  });
+  const url = `http://127.0.0.1:${gs.httpAddress()!.port}/sync`;
+  return { gs, remote, url };
+}
+
+function githubPush(url: string, ref: string, secret = SECRET) {
+  const body = JSON.stringify({ ref, after: 'x', repository: { default_branch: 'main' } });
+  return fetch(url, {
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-hub-signature-256': signBody(body, secret),
+    },
+  });
+}
+
+async function metric(gs: GitSync, name: string, labels: Record<string, string> = {}) {
+  const m = await gs.registry.getSingleMetric(name)!.get();
+  return m.values
+    .filter((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('POST /sync through the sync loop', () => {
+  it('publishes a push as soon as a signed GitHub notification arrives, not at the next period', async () => {
+    const { gs, remote, url } = await startWithTrigger();
+    const next = await remote.commit({ 'app.js': 'v2\n' });
+    expect((await githubPush(url, 'refs/heads/main')).status).toBe(202);
+    await waitFor(() => gs.status().publishedHash === next, { message: 'the triggered publish' });
+    expect(await metric(gs, 'gitpaas_trigger_requests_total', { outcome: 'accepted' })).toBe(1);
+  });
+
+  it('does not sync on a bad signature or a push to another branch', async () => {
+    const { gs, remote, url } = await startWithTrigger();
+    const syncs = gs.status().syncCount;
+    const before = gs.status().lastSyncAt;
+    await remote.commit({ 'app.js': 'v2\n' });
+    expect((await githubPush(url, 'refs/heads/main', 'forged')).status).toBe(401);
+    const other = await githubPush(url, 'refs/heads/feature');
+    expect(other.status).toBe(202);
+    expect(((await other.json()) as { outcome: string }).outcome).toBe('ignored');
+    expect(gs.status().lastSyncAt).toBe(before);
+    expect(gs.status().syncCount).toBe(syncs);
+    expect(await metric(gs, 'gitpaas_trigger_requests_total', { outcome: 'unauthorized' })).toBe(1);
+    const metrics = await (await fetch(url.replace('/sync', '/metrics'))).text();
+    expect(metrics).toContain('gitpaas_trigger_requests_total{outcome="ignored"} 1');
+  });
+
+  it('coalesces a burst of 100 signed triggers into at most 2 fetches', async () => {
+    const { gs, remote, url } = await startWithTrigger();
+    const fetchesBefore = await metric(gs, 'git_fetch_count_total');
+    const next = await remote.commit({ 'app.js': 'burst\n' });
+    const statuses = await Promise.all(
+      Array.from({ length: 100 }, () => githubPush(url, 'refs/heads/main').then((r) => r.status)),
+    );
+    expect(statuses.every((s) => s === 202)).toBe(true);
+    await waitFor(() => gs.status().publishedHash === next, { message: 'the burst to publish' });
+    // Whatever is still queued runs once more and finds nothing new.
+    await gs.syncNow('settle');
+    const fetches = (await metric(gs, 'git_fetch_count_total')) - fetchesBefore;
+    expect(fetches).toBeGreaterThanOrEqual(1);
+    expect(fetches).toBeLessThanOrEqual(2);
+  });
+
+  it('syncs on the --sync-on-signal signal', async () => {
+    const keepAlive = () => {};
+    process.on('SIGUSR2', keepAlive);
+    try {
+      const { gs, remote } = await startWithTrigger({ syncOnSignal: 'SIGUSR2' });
+      const next = await remote.commit({ 'app.js': 'signal\n' });
+      process.kill(process.pid, 'SIGUSR2');
+      await waitFor(() => gs.status().publishedHash === next, { message: 'the signalled publish' });
+    } finally {
+      process.off('SIGUSR2', keepAlive);
+    }
+  });
+});
