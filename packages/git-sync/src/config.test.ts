@@ -37,4 +37,37 @@ describe('options', () => {
       ['http.extraHeader', 'Authorization: x'],
     ]);
   });
+
+  it('checks the hook, trigger and signal flags as kubernetes/git-sync does', () => {
+    const base = { repo: 'file:///r', root: '/tmp/r' };
+    const webhook = { ...base, webhookUrl: 'http://127.0.0.1:9/hook' };
+    expect(resolveOptions({ ...webhook, webhookSuccessStatus: -1 }).webhookSuccessStatus).toBe(0);
+    expect(() => resolveOptions({ ...webhook, webhookSuccessStatus: -2 })).toThrow(
+      /--webhook-success-status/,
+    );
+    expect(() => resolveOptions({ ...base, webhookUrl: 'ftp://x/y' })).toThrow(
+      /--webhook-url must be an http/,
+    );
+    expect(() => resolveOptions({ ...webhook, webhookBackoff: 500 })).toThrow(
+      /--webhook-backoff must be at least 1s/,
+    );
+    expect(() => resolveOptions({ ...base, exechookCommand: '/bin/true', exechookTimeout: 10 })).toThrow(
+      /--exechook-timeout must be at least 1s/,
+    );
+    expect(() => resolveOptions({ ...base, prePublishExechookCommand: ' ' })).toThrow(
+      /--pre-publish-exechook-command must name a program/,
+    );
+    expect(resolveOptions({ ...base, syncOnSignal: 'hup' }).syncOnSignal).toBe('SIGHUP');
+    expect(() => resolveOptions({ ...base, syncOnSignal: 'KILL' })).toThrow(/--sync-on-signal/);
+    expect(resolveOptions(base)).toMatchObject({
+      recycleWorktrees: true,
+      exechookTimeout: 30_000,
+      exechookBackoff: 3000,
+      webhookMethod: 'POST',
+      webhookSuccessStatus: 200,
+      webhookTimeout: 1000,
+      webhookBackoff: 3000,
+      prePublishExechookTimeout: 30_000,
+    });
+  });
 });

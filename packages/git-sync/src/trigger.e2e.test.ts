@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestRemote } from '../test/helpers/index.js';
+import { runBin, spawnBin, TestRemote } from '../test/helpers/index.js';
 import { removeTempDirs, tempDir, waitFor } from './hooks.test-helpers.js';
 import { createGitSync, type GitSync } from './index.js';
 import { signBody } from './signature.js';
@@ -109,5 +109,50 @@ describe('POST /sync through the sync loop', () => {
     } finally {
       process.off('SIGUSR2', keepAlive);
     }
+  });
+});
+
+describe('the git-sync bin with --sync-on-signal', () => {
+  it('syncs on SIGHUP instead of dying of it', async () => {
+    const dir = await tempDir();
+    const remote = await TestRemote.create(dir);
+    const root = join(dir, 'root');
+    const bin = spawnBin(
+      ['--repo', remote.url, '--root', root, '--ref', 'main', '--period', '1h'].concat([
+        '--sync-on-signal',
+        'HUP',
+        '--max-failures',
+        '-1',
+        '--link',
+        'app',
+      ]),
+    );
+    try {
+      const first = await remote.hash();
+      await waitFor(async () => (await readlink(join(root, 'app'))) === `.worktrees/${first}`, {
+        message: 'the first publish',
+      });
+      const next = await remote.commit({ 'app.js': 'hup\n' });
+      bin.child.kill('SIGHUP');
+      await waitFor(async () => (await readlink(join(root, 'app'))) === `.worktrees/${next}`, {
+        message: 'the publish after SIGHUP',
+      });
+      expect(bin.child.exitCode).toBeNull();
+    } finally {
+      await bin.stop();
+    }
+  });
+
+  it('refuses a signal name it does not know with a usage error naming the flag', async () => {
+    const result = await runBin([
+      '--repo',
+      'file:///nowhere',
+      '--root',
+      '/tmp/nowhere',
+      '--sync-on-signal',
+      'SIGNOPE',
+    ]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/--sync-on-signal "SIGNOPE" is not a signal/);
   });
 });
