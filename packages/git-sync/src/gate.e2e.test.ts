@@ -1,7 +1,7 @@
-import { appendFile, readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestRemote } from '../test/helpers/index.js';
+import { runBin, TestRemote } from '../test/helpers/index.js';
 import { removeTempDirs, script, tempDir, waitFor } from './hooks.test-helpers.js';
 import { createGitSync, type GitSync, type RejectEvent } from './index.js';
 
@@ -70,6 +70,23 @@ if [ -f BROKEN ]; then echo "running tests"; echo "FAIL app.test.js: expected 20
     expect(gs.status().rejected).toBeNull();
     expect(await readlink(join(root, 'repo.git'))).toBe(`.worktrees/${fixed}`);
     expect((await readFile(runs, 'utf8')).trim().split('\n')).toEqual([good, bad, fixed]);
-    await appendFile(runs, '');
+  });
+});
+
+describe('the gate with --one-time', () => {
+  it('exits 1 and publishes nothing when the gate rejects the revision', async () => {
+    const dir = await tempDir();
+    const remote = await TestRemote.create(dir);
+    const gate = await script(dir, 'gate', 'echo "smoke test failed"; exit 1');
+    const root = join(dir, 'root');
+    const result = await runBin([
+      ...['--repo', remote.url, '--root', root, '--ref', 'main', '--one-time', '--link', 'app'],
+      ...['--pre-publish-exechook-command', gate],
+    ]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `the pre-publish gate rejected ${await remote.hash()}: ${gate} exited with code 1`,
+    );
+    await expect(readlink(join(root, 'app'))).rejects.toThrow(/ENOENT/);
   });
 });

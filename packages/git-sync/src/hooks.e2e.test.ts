@@ -2,7 +2,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestRemote } from '../test/helpers/index.js';
+import { memoryLogger, runBin, TestRemote } from '../test/helpers/index.js';
 import { listen, removeTempDirs, script, type TestServer, tempDir, waitFor } from './hooks.test-helpers.js';
 import { createGitSync, type GitSync } from './index.js';
 
@@ -79,5 +79,63 @@ echo "$n $GITSYNC_HASH $(pwd -P)" >> ${log}; [ $n -ge 3 ]`,
     });
     expect(calls.map((h) => h['gitsync-hash'])).toEqual([hash, hash, hash]);
     expect(await hookCounts(gs)).toEqual({ 'webhook/error': 2, 'webhook/success': 1 });
+  });
+});
+
+describe('hooks with --one-time and secrets', () => {
+  it('--one-time waits for the exec hook and exits non-zero when its first attempt fails', async () => {
+    const dir = await tempDir();
+    const remote = await TestRemote.create(dir);
+    const ok = await script(dir, 'ok', `echo "$GITSYNC_HASH" > ${dir}/ran`);
+    const fails = await script(dir, 'fails', 'echo "migration failed"; exit 3');
+    const args = (root: string, hook: string) => [
+      ...['--repo', remote.url, '--root', join(dir, root), '--ref', 'main', '--one-time'],
+      ...['--exechook-command', hook],
+    ];
+    const good = await runBin(args('root-ok', ok));
+    expect(good.exitCode).toBe(0);
+    expect((await readFile(join(dir, 'ran'), 'utf8')).trim()).toBe(await remote.hash());
+    const bad = await runBin(args('root-fails', fails));
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain(`exechook failed for ${await remote.hash()}: ${fails} exited with code 3`);
+  });
+
+  it('logs what a failing hook printed with secrets redacted', async () => {
+    const dir = await tempDir();
+    const remote = await TestRemote.create(dir);
+    const secret = 's3cret-T0ken-4e9f';
+    receiver = await listen((req, res) => {
+      req.resume();
+      res.writeHead(200).end();
+    });
+    const hook = await script(
+      dir,
+      'hook',
+      `n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n+1)) > ${dir}/n
+echo "calling https://deploy:${secret}@example.com/"; [ $n -ge 1 ]`,
+    );
+    const logger = memoryLogger();
+    const gs = createGitSync({
+      repo: remote.url,
+      root: join(dir, 'root'),
+      ref: 'main',
+      period: 3_600_000,
+      exechookCommand: hook,
+      exechookBackoff: 1000,
+      webhookUrl: receiver.url.replace('http://', `http://deploy:${secret}@`),
+      httpMetrics: true,
+      logger,
+    });
+    running.push(gs);
+    await gs.start();
+    await waitFor(async () => (await hookCounts(gs))['exechook/success'] === 1, {
+      message: 'the hook to succeed',
+    });
+    await waitFor(async () => (await hookCounts(gs))['webhook/success'] === 1, { message: 'the webhook' });
+    const logs = logger.lines.join('\n');
+    expect(logs).toContain('calling https://deploy:');
+    expect(logs).not.toContain(secret);
+    expect(JSON.stringify(gs.status())).not.toContain(secret);
+    expect(await gs.registry.metrics()).not.toContain(secret);
   });
 });
