@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestRemote } from '../test/helpers/index.js';
@@ -35,5 +35,44 @@ describe('worktree recycling through the sync loop', () => {
       expect(await git(tree, 'ls-files', '-s')).toBe(await git(remote.work, 'ls-files', '-s'));
     }
     expect(publishes.map((p) => p.recycled)).toEqual([false, false, true, true]);
+  });
+});
+
+describe('worktree recycling and submodules', () => {
+  it('checks out revisions with submodules fresh, and each has the right submodule content', async () => {
+    const dir = await tempDir();
+    const remote = await TestRemote.create(dir);
+    const sub = await TestRemote.create(dir, 'sub.git');
+    const s1 = await sub.commit({ 'lib.txt': 'one' });
+    await git(remote.work, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.url, 'lib');
+    await remote.commit({}, 'add submodule');
+    const root = join(dir, 'root');
+    const gs = createGitSync({
+      repo: remote.url,
+      root,
+      ref: 'main',
+      period: 3_600_000,
+      gitConfig: ['protocol.file.allow:always'],
+    });
+    running.push(gs);
+    const publishes: PublishEvent[] = [];
+    gs.on('publish', (e) => publishes.push(e));
+    await gs.start();
+    await gs.syncNow('first');
+    const lib = () => readFile(join(root, 'repo.git', 'lib', 'lib.txt'), 'utf8');
+    expect(await lib()).toBe('one');
+
+    await remote.commit({ 'a.txt': 'a' });
+    await gs.syncNow('file change');
+    const s2 = await sub.commit({ 'lib.txt': 'two' });
+    await git(join(remote.work, 'lib'), 'fetch', '-q', 'origin');
+    await git(join(remote.work, 'lib'), 'checkout', '-q', s2);
+    await git(remote.work, 'add', 'lib');
+    await remote.commit({}, 'bump submodule');
+    await gs.syncNow('bump');
+    expect(await lib()).toBe('two');
+    expect(s1).not.toBe(s2);
+    expect(publishes.every((p) => !p.recycled)).toBe(true);
+    expect(await readdir(join(root, '.worktrees'))).toEqual([gs.status().publishedHash]);
   });
 });

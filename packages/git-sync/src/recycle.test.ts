@@ -233,3 +233,26 @@ describe('worktree recycling', () => {
     expect(await git(join(moved, '.worktrees', v2), 'rev-parse', 'HEAD')).toBe(v2);
   });
 });
+
+describe('worktree recycling with submodules', () => {
+  it('does not take a worktree whose submodules were checked out, nor make a revision that has some', async () => {
+    const { root, base, commit, fresh } = await setup();
+    const sub = join(base, 'sub');
+    await mkdir(sub);
+    await git(sub, 'init', '-q', '-b', 'main');
+    await writeFile(join(sub, 'lib.txt'), 'lib\n');
+    await git(sub, 'add', '-A');
+    await git(sub, 'commit', '-q', '-m', 'lib');
+    const v1 = await commit('v1', (dir) => writeFile(join(dir, 'a'), '1'));
+    const v2 = await commit('with submodule', (dir) =>
+      git(dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'lib').then(() => {}),
+    );
+    const withModules = await fresh(v2);
+    await git(withModules, '-c', 'protocol.file.allow=always', 'submodule', 'update', '--init', '-q');
+    const recycler = createRecycler({ root, submodules: 'recursive' });
+    expect(await recycler.retire(withModules)).toBe(false);
+    expect(await git(join(withModules, 'lib'), 'rev-parse', '--is-inside-work-tree')).toBe('true');
+    expect(await recycler.retire(await fresh(v1))).toBe(true);
+    expect(await recycler.take(v2)).toBeNull();
+  });
+});

@@ -11,8 +11,8 @@ export interface RecyclerOptions {
   poolDir?: string;
   /** How many retired worktrees to keep; one is enough when each publish retires one. */
   maxPool?: number;
+  /** With submodules on, revisions that have any are never recycled (their git dirs cannot move). */
   submodules?: 'recursive' | 'shallow' | 'off';
-  depth?: number;
   /** Environment for git (credentials helpers, config) when `git` is not given. */
   env?: NodeJS.ProcessEnv;
   /** Runs git (the sync loop passes its own runner: auth, timeouts, redaction). */
@@ -71,7 +71,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
   const gitDir = join(root, '.git');
   const worktreesDir = join(root, '.worktrees');
   const poolDir = options.poolDir ? resolve(options.poolDir) : recyclePoolDir(gitDir);
-  const { maxPool = 2, submodules = 'off', depth = 0, env, link, logger = silentLogger } = options;
+  const { maxPool = 2, submodules = 'off', env, link, logger = silentLogger } = options;
 
   const git =
     options.git ??
@@ -122,6 +122,13 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     await git(root, ['worktree', 'prune']).catch(() => {});
   };
 
+  /** Whether `hash` declares submodules (those revisions are checked out fresh). */
+  const hasSubmodules = (hash: string) =>
+    git(root, ['cat-file', '-e', `${hash}:.gitmodules`]).then(
+      () => true,
+      () => false,
+    );
+
   const exists = (path: string) =>
     stat(path).then(
       () => true,
@@ -151,6 +158,8 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       if ((await pooled()).length >= maxPool) return false;
       const entry = await entryFor(dir);
       if (!entry) return false;
+      // Submodule repositories live in the admin dir and name their worktree by path: not movable.
+      if (await exists(join(entry.admin, 'modules'))) return false;
       const id = randomBytes(6).toString('hex');
       const target = join(poolDir, id);
       const admin = join(gitDir, 'worktrees', ADMIN_PREFIX + id);
@@ -169,6 +178,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     async take(hash, signal) {
       const target = join(worktreesDir, hash);
       if (await exists(target)) return null;
+      if (submodules !== 'off' && (await hasSubmodules(hash))) return null;
       for (const dir of await pooled()) {
         const entry = await entryFor(dir);
         if (!entry) {
@@ -178,17 +188,8 @@ export function createRecycler(options: RecyclerOptions): Recycler {
         const started = performance.now();
         try {
           await git(dir, ['reset', '--hard', '-q', hash, '--'], signal);
-          // -ff: also nested repositories left by a removed submodule; -x: ignored files too.
+          // -ff: also nested repositories someone left behind; -x: ignored files too.
           await git(dir, ['clean', '-ffdxq'], signal);
-          if (submodules !== 'off') {
-            const args = ['submodule', 'update', '--init', '--force'];
-            if (submodules === 'recursive') args.push('--recursive');
-            if (depth > 0) args.push('--depth', String(depth));
-            await git(dir, args, signal);
-            const foreach = ['submodule', 'foreach', '-q'];
-            if (submodules === 'recursive') foreach.push('--recursive');
-            await git(dir, [...foreach, 'git clean -ffdxq'], signal);
-          }
         } catch (error) {
           if (signal?.aborted) throw error;
           logger.warn(`recycling a worktree failed, checking out fresh: ${(error as Error).message}`, {

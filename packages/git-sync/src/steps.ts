@@ -42,7 +42,6 @@ export function pipelineSteps({ gate, recycle, registry, logger }: PipelineOptio
       root: config.layout.root,
       link: config.layout.link,
       submodules: config.submodules,
-      depth: config.depth,
       maxPool,
       logger,
       git: (cwd, args) =>
