@@ -15,7 +15,8 @@ export type GitSyncErrorCode =
   | 'E_STOPPED'
   | 'E_HTTP_BIND'
   | 'E_HOOK'
-  | 'E_GATE';
+  | 'E_GATE'
+  | 'E_TRIGGER_SECRET';
 
 /**
  * The one error class of @gitpaas/git-sync. Messages say what to do and are redacted before

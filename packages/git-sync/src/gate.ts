@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { runCommand } from './exechook.js';
-import { type HookLogger, type HookRunCounter, hookRunCounter, silentLogger } from './hooks.js';
+import { type HookRunCounter, hookRunCounter } from './hooks.js';
+import { type Logger, silentLogger } from './logger.js';
 
 export interface GateOptions {
   /** `--pre-publish-exechook-command`: run without a shell or arguments. */
@@ -8,7 +9,7 @@ export interface GateOptions {
   /** `--pre-publish-exechook-timeout`. */
   timeoutMs: number;
   registry: Registry;
-  logger?: HookLogger;
+  logger?: Logger;
   redact?: (text: string) => string;
   /** How many trailing output lines a rejection keeps. */
   tailLines?: number;

@@ -1,15 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Counter, type Registry } from 'prom-client';
-
-/** What the extras need from a logger; the package's Logger satisfies it. */
-export interface HookLogger {
-  debug(msg: string, fields?: object): void;
-  info(msg: string, fields?: object): void;
-  warn(msg: string, fields?: object): void;
-  error(msg: string, fields?: object): void;
-}
-
-export const silentLogger: HookLogger = { debug() {}, info() {}, warn() {}, error() {} };
+import { type Logger, silentLogger } from './logger.js';
 
 /** Outcome of one hook attempt. `output` holds the last lines the hook printed (already redacted). */
 export interface HookResult {
@@ -51,7 +42,7 @@ export interface HookRunnerOptions {
   /** Wait between a failed attempt and the next one. */
   backoffMs: number;
   counter: HookRunCounter;
-  logger?: HookLogger;
+  logger?: Logger;
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { type HookLogger, silentLogger } from './hooks.js';
+import { type Logger, silentLogger } from './logger.js';
 
 export interface RecyclerOptions {
   /** The git-sync root: holds `.git` (the shared repository) and `.worktrees`. */
@@ -19,7 +19,7 @@ export interface RecyclerOptions {
   git?: (cwd: string, args: string[], signal?: AbortSignal) => Promise<unknown>;
   /** The published link; the worktree it points at is never retired. */
   link?: string;
-  logger?: HookLogger;
+  logger?: Logger;
 }
 
 export interface Recycler {

@@ -93,6 +93,9 @@ describe('SecretFile', () => {
     const path = join(dir, 'secret');
     await writeFile(path, '\n');
     await expect(new SecretFile(path).read()).rejects.toThrow(/is empty/);
-    await expect(new SecretFile(join(dir, 'missing')).read()).rejects.toThrow(/ENOENT/);
+    await expect(new SecretFile(join(dir, 'missing')).read()).rejects.toMatchObject({
+      code: 'E_TRIGGER_SECRET',
+      message: expect.stringContaining('ENOENT'),
+    });
   });
 });

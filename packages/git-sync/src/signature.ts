@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
+import { GitSyncError } from './errors.js';
 
 export type SignatureFormat = 'github' | 'gitea' | 'gitlab' | 'gitpaas';
 
@@ -80,15 +81,26 @@ export class SecretFile {
     this.path = path;
   }
 
-  /** Rejects when the file is missing, unreadable or empty. */
+  /** Rejects with E_TRIGGER_SECRET when the file is missing, unreadable or empty. */
   async read(): Promise<Buffer> {
-    const info = await stat(this.path);
+    const info = await stat(this.path).catch((error: NodeJS.ErrnoException) => {
+      throw new GitSyncError(
+        'E_TRIGGER_SECRET',
+        `cannot read --trigger-secret-file ${this.path} (${error.code ?? error.message}): mount the secret there`,
+        { cause: error },
+      );
+    });
     const stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
     if (this.#secret && stamp === this.#stamp) return this.#secret;
     const content = await readFile(this.path);
     let end = content.length;
     while (end > 0 && (content[end - 1] === 0x0a || content[end - 1] === 0x0d)) end--;
-    if (end === 0) throw new Error(`trigger secret file ${this.path} is empty: put the webhook secret in it`);
+    if (end === 0) {
+      throw new GitSyncError(
+        'E_TRIGGER_SECRET',
+        `trigger secret file ${this.path} is empty: put the webhook secret in it`,
+      );
+    }
     this.#secret = content.subarray(0, end);
     this.#stamp = stamp;
     return this.#secret;

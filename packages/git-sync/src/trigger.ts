@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
-import { type HookLogger, silentLogger } from './hooks.js';
+import { type Logger, silentLogger } from './logger.js';
 import { SecretFile, verifySignature } from './signature.js';
 
 export const TRIGGER_PATH = '/sync';
@@ -24,7 +24,7 @@ export interface TriggerOptions {
   /** Starts a sync; called without waiting for it. */
   syncNow(reason: string): Promise<void>;
   registry: Registry;
-  logger?: HookLogger;
+  logger?: Logger;
   maxBodyBytes?: number;
 }
 
