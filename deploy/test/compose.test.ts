@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { DEPLOY, durationMs, flagNames, flagOfEnv, hasCommand, readYaml, type Yaml } from './helpers.js';
 
 const compose = readYaml('compose/compose.yaml');
@@ -26,6 +26,22 @@ describe('compose.yaml', () => {
         expect(result.stderr, files.join(' + ')).toBe('');
         expect(result.status).toBe(0);
       }
+    },
+  );
+
+  it.skipIf(!hasCompose)(
+    `docker-compose config accepts .env.example as the .env${hasCompose ? '' : ' (skipped: docker-compose is not installed)'}`,
+    () => {
+      const result = spawnSync('docker-compose', ['--env-file', '.env.example', 'config'], {
+        cwd: COMPOSE_DIR,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      });
+      expect(result.status, result.stderr).toBe(0);
+      const config = parse(result.stdout);
+      expect(config.services['git-sync'].environment.GITSYNC_REPO).toMatch(/^https:\/\//);
+      expect(config.services.app.command).toBe('npm start');
+      expect(config.services.app.ports).toEqual([expect.objectContaining({ published: 5000, target: 8080 })]);
     },
   );
 
