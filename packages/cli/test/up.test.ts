@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,5 +176,62 @@ describe('gitpaas up with credentials in the repository URL', () => {
     expect(await up.exited).toBe(0);
     for (const text of [status, metrics, report.stdout, up.stdout, up.stderr])
       expect(text).not.toContain('s3cret');
+  });
+});
+
+describe('gitpaas up with a trigger secret', () => {
+  afterAll(async () => {
+    await stopAll();
+    await removeTempDirs();
+  });
+
+  it('serves the signed POST /sync trigger on its one HTTP server: a push goes live without waiting for the period', async () => {
+    const dir = await tempDir();
+    const repo = await createDemoRepo(dir, HELLO);
+    const secretFile = join(dir, 'trigger-secret');
+    await writeFile(secretFile, 'a-shared-secret\n');
+    const port = await freePort();
+    const statusUrl = `http://127.0.0.1:${await freePort()}`;
+    // An hour-long period: only the trigger can bring the second revision in time.
+    const up = startCli([
+      'up',
+      `--repo=file://${repo.bare}`,
+      '--ref=main',
+      `--root=${join(dir, 'srv')}`,
+      '--period=1h',
+      `--port=${port}`,
+      '--host=127.0.0.1',
+      `--http-bind=${statusUrl.slice('http://'.length)}`,
+      `--trigger-secret-file=${secretFile}`,
+      '--ready-path=/healthz',
+      '--',
+      'node',
+      'server.js',
+    ]);
+    await waitFor(async () => (await servedRevision(port)) === repo.head, {
+      timeout: 60_000,
+      what: 'the first revision',
+    });
+    const hash = await pushChange(repo, { 'message.txt': 'triggered\n' }, 'Triggered change');
+    const body = JSON.stringify({ ref: 'refs/heads/main' });
+    const send = (signature: string) =>
+      fetch(`${statusUrl}/sync`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'push',
+          'x-hub-signature-256': signature,
+        },
+        body,
+      });
+    expect((await send(`sha256=${'0'.repeat(64)}`)).status).toBe(401);
+    const signature = `sha256=${createHmac('sha256', 'a-shared-secret').update(body).digest('hex')}`;
+    expect((await send(signature)).status).toBe(202);
+    await waitFor(async () => (await servedRevision(port)) === hash, {
+      timeout: 60_000,
+      what: 'the triggered revision',
+    });
+    up.child.kill('SIGTERM');
+    expect(await up.exited).toBe(0);
   });
 });
