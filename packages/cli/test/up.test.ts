@@ -127,6 +127,13 @@ describe('gitpaas up against a local repository', () => {
     expect(report.releases.map((r: { outcome: string }) => r.outcome)).toContain('failed');
   });
 
+  it('gitpaas status pointed at the app instead of up says so in one line', async () => {
+    const { code, stderr } = await runCli(['status', `--url=http://127.0.0.1:${port}`]);
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/answered 404: is this the address of `gitpaas up`\?/);
+  });
+
   it('stops on SIGTERM with the app stopped and both ports closed', async () => {
     const status = JSON.parse((await get(`${statusUrl}/status`))!.body) as StatusJson;
     const appPid = status.reloader.pid!;
