@@ -93,10 +93,8 @@ export function createGate(options: GateOptions): Gate {
       rejected = { hash, reason: result.reason ?? 'failed', output: result.output, at: now() };
       rejectedInfo.reset();
       rejectedInfo.set({ hash }, 1);
-      logger.warn(
-        `pre-publish gate rejected ${hash}: ${rejected.reason}; the previous revision stays published until the ref moves`,
-        { hash, output: result.output },
-      );
+      // The sync loop logs the rejection once, with this output.
+      logger.debug('pre-publish gate failed', { hash, reason: rejected.reason });
       return { ok: false, rejection: rejected };
     },
   };

@@ -478,9 +478,10 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
     }
     if (outcome.kind === 'rejected') {
       this.metrics.observe('error', durationMs / 1000);
-      this.logger.warn('revision rejected before publishing, keeping the published one', {
+      this.logger.warn('revision rejected before publishing, keeping the published one until the ref moves', {
         hash: outcome.hash,
         reason: outcome.reason,
+        output: outcome.output,
       });
       this.emit('reject', {
         hash: outcome.hash,
