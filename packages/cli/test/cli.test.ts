@@ -3,9 +3,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoRepo } from '../src/demo-repo.js';
-import { cleanEnv, removeTempDirs, runCli, tempDir } from './helpers.js';
+import {
+  alive,
+  cleanEnv,
+  freePort,
+  get,
+  removeTempDirs,
+  runCli,
+  startCli,
+  stopAll,
+  tempDir,
+  waitFor,
+} from './helpers.js';
 
-afterEach(removeTempDirs);
+afterEach(async () => {
+  await stopAll();
+  await removeTempDirs();
+});
 
 const oneLine = (text: string) => text.trimEnd().split('\n');
 
@@ -104,5 +118,34 @@ describe('gitpaas (the bin as a user types it)', () => {
     ]);
     expect(code, stderr).toBe(0);
     expect(await readlink(join(root, 'hello.git'))).toBe(`.worktrees/${repo.head}`);
+  });
+
+  it('run serves like the reloader bin and stops its app when gitpaas gets SIGTERM', async () => {
+    const port = await freePort();
+    const hello = fileURLToPath(new URL('../../../examples/hello/', import.meta.url));
+    const statusBind = `127.0.0.1:${await freePort()}`;
+    const run = startCli(
+      [
+        'run',
+        `--port=${port}`,
+        '--host=127.0.0.1',
+        '--ready-path=/healthz',
+        `--http-bind=${statusBind}`,
+        '--',
+        'node',
+        'server.js',
+      ],
+      { cwd: hello },
+    );
+    await waitFor(async () => (await get(`http://127.0.0.1:${port}/healthz`))?.status === 200, {
+      timeout: 60_000,
+      what: 'the app behind gitpaas run',
+    });
+    const appPid = JSON.parse((await get(`http://${statusBind}/status`))!.body).pid as number;
+    expect(alive(appPid)).toBe(true);
+    run.child.kill('SIGTERM');
+    await run.exited;
+    expect(alive(appPid)).toBe(false);
+    expect(await get(`http://127.0.0.1:${port}/healthz`)).toBeUndefined();
   });
 });
