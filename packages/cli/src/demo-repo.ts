@@ -4,6 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { GitpaasError } from './errors.js';
 import { git } from './git.js';
 
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** The example app shipped in the package: dist/examples/hello (copied there at build time). */
 export async function exampleAppDir(): Promise<string> {
   const candidates = [
@@ -13,14 +20,7 @@ export async function exampleAppDir(): Promise<string> {
     fileURLToPath(new URL('../../../examples/hello/', import.meta.url)),
   ];
   for (const dir of candidates) {
-    if (
-      await access(join(dir, 'server.js')).then(
-        () => true,
-        () => false,
-      )
-    ) {
-      return dir;
-    }
+    if (await exists(join(dir, 'server.js'))) return dir;
   }
   throw new GitpaasError(
     'E_DEMO',
@@ -34,20 +34,27 @@ export interface DemoRepo {
   bare: string;
   /** A working clone for the tour's commits. */
   clone: string;
-  /** The seeded commit. */
+  /** The commit main points at. */
   head: string;
 }
 
+/** Seeds a new bare repository with the app, or picks up the one a previous run left in `dir`. */
 export async function createDemoRepo(dir: string, appDir: string): Promise<DemoRepo> {
   const bare = join(dir, 'hello.git');
   const clone = join(dir, 'tour');
-  await git(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
-  await git(['init', '--quiet', '--initial-branch=main', clone]);
-  await cp(appDir, clone, { recursive: true });
-  await git(['add', '--all'], { cwd: clone });
-  await git(['commit', '--quiet', '-m', 'The example app'], { cwd: clone });
-  await git(['remote', 'add', 'origin', bare], { cwd: clone });
-  await git(['push', '--quiet', 'origin', 'main'], { cwd: clone });
+  if (await exists(join(bare, 'HEAD'))) {
+    if (!(await exists(join(clone, '.git')))) await git(['clone', '--quiet', bare, clone]);
+    await git(['fetch', '--quiet', 'origin'], { cwd: clone });
+    await git(['reset', '--quiet', '--hard', 'origin/main'], { cwd: clone });
+  } else {
+    await git(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
+    await git(['init', '--quiet', '--initial-branch=main', clone]);
+    await cp(appDir, clone, { recursive: true });
+    await git(['add', '--all'], { cwd: clone });
+    await git(['commit', '--quiet', '-m', 'The example app'], { cwd: clone });
+    await git(['remote', 'add', 'origin', bare], { cwd: clone });
+    await git(['push', '--quiet', 'origin', 'main'], { cwd: clone });
+  }
   return { bare, clone, head: await git(['rev-parse', 'HEAD'], { cwd: clone }) };
 }
 
