@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseOptions } from '@gitpaas/flags';
 import type { Command } from '../command.js';
 import { createDemoRepo, exampleAppDir } from '../demo-repo.js';
@@ -48,6 +48,12 @@ export const demoOptions = commandTable([
 ]);
 
 const READY_TIMEOUT_MS = 5000;
+
+/** How to run this CLI again as the user did: `gitpaas`, or `node packages/cli/dist/cli.js` in a checkout. */
+function self(cwd: string): string {
+  const script = process.argv[1] ?? '';
+  return basename(script) === 'gitpaas' || !script ? 'gitpaas' : `node ${relative(cwd, script) || script}`;
+}
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -111,7 +117,7 @@ export const demoCommand: Command = {
       await runUp(up, context, logger, async (running) => {
         out.write(
           `\n${c.green('●')} The example app is live at ${c.bold(c.cyan(appUrl))}\n` +
-            `  repository ${repo.bare}\n  status     ${running.url}/status   (or: gitpaas status --url ${running.url})\n`,
+            `  repository ${repo.bare}\n  status     ${running.url}/status   (or: ${self(context.cwd)} status --url ${running.url})\n`,
         );
         if (!v.noTour) {
           await tour({
