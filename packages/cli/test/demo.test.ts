@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   alive,
+  CLI,
+  cleanEnv,
   freePort,
   get,
   removeTempDirs,
@@ -99,4 +104,29 @@ describe('gitpaas demo', () => {
     expect(new Set(records.map((record) => record.component))).toEqual(new Set(['sync', 'run', 'app']));
     expect(await get(`http://127.0.0.1:${port}/`)).toBeUndefined();
   }, 180_000);
+
+  // util-linux `script` gives the CLI a terminal, as a person running it has.
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'on a terminal: colours and a spinner; with NO_COLOR: no colours',
+    async () => {
+      const run = async (env: NodeJS.ProcessEnv) => {
+        const port = await freePort();
+        const command = `stty cols 120 rows 40; '${process.execPath}' '${CLI}' demo --no-tour --exit-after-tour --port=${port} --http-bind=127.0.0.1:${await freePort()}`;
+        const { stdout } = await promisify(execFile)('/usr/bin/script', ['-qfec', command, '/dev/null'], {
+          // a person's terminal: CI (set by .ci/run) turns spinners off
+          env: { ...cleanEnv(env), CI: undefined },
+          timeout: 90_000,
+        });
+        return stdout;
+      };
+      const colourful = await run({ TERM: 'xterm' });
+      expect(colourful).toContain('The example app is live');
+      expect(colourful).toMatch(/\x1b\[3\dm/);
+      expect(colourful).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏-](\x1b\[39m)? syncing file:/);
+      const plain = await run({ TERM: 'xterm', NO_COLOR: '1' });
+      expect(plain).toContain('The example app is live');
+      expect(plain).not.toMatch(/\x1b\[3\dm/);
+    },
+    200_000,
+  );
 });
