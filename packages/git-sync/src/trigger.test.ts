@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listen, removeTempDirs, type TestServer, tempDir } from './hooks.test-helpers.js';
 import { signBody } from './signature.js';
-import { createTrigger, isLoopback, refMatches, type TriggerOptions } from './trigger.js';
+import { createTrigger, isLoopback, refMatches, type Trigger, type TriggerOptions } from './trigger.js';
 
 const SECRET = 'hook-secret-4c1e';
 const BEFORE = 'a10867b14bb761a232cd80139fbd4c0d33264240';
@@ -109,11 +109,12 @@ describe('POST /sync', () => {
   let server: TestServer;
   let syncs: string[];
   let registry: Registry;
+  let trigger: Trigger;
 
   async function start(options: Partial<TriggerOptions> = {}) {
     syncs = [];
     registry = new Registry();
-    const trigger = createTrigger({
+    trigger = createTrigger({
       ref: 'main',
       registry,
       syncNow: async (reason) => {
@@ -299,6 +300,30 @@ describe('POST /sync', () => {
     const { status, json } = await post('', {});
     expect([status, json.outcome]).toEqual([202, 'accepted']);
     expect(syncs).toEqual(['trigger']);
+  });
+
+  it('without a secret, refuses callers that are not on loopback with 403', async () => {
+    await start();
+    // A unix-socket caller has no loopback address: the closest a test gets to a remote one.
+    const dir = await tempDir();
+    const socketPath = join(dir, 'http.sock');
+    const local = createServer((req, res) => trigger.handle(req, res));
+    await new Promise<void>((resolve) => local.listen(socketPath, resolve));
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ socketPath, path: '/sync', method: 'POST' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toBe(403);
+      expect(syncs).toEqual([]);
+      expect(await outcomes()).toEqual({ forbidden: 1 });
+    } finally {
+      await new Promise((resolve) => local.close(resolve));
+    }
   });
 
   it('answers 405 to other methods', async () => {
