@@ -38,6 +38,37 @@ describe('worktree recycling through the sync loop', () => {
   });
 });
 
+describe('worktree recycling and retention', () => {
+  it('never recycles a worktree --stale-worktree-timeout still keeps', async () => {
+    const dir = await tempDir();
+    const remote = await TestRemote.create(dir);
+    const root = join(dir, 'root');
+    const gs = createGitSync({
+      repo: remote.url,
+      root,
+      ref: 'main',
+      period: 3_600_000,
+      staleWorktreeTimeout: 600_000,
+    });
+    running.push(gs);
+    const publishes: PublishEvent[] = [];
+    gs.on('publish', (e) => publishes.push(e));
+    await gs.start();
+    await gs.syncNow('first');
+    const hashes = [await remote.hash()];
+    for (let i = 1; i <= 3; i++) {
+      hashes.push(await remote.commit({ 'README.md': `round ${i}\n` }));
+      await gs.syncNow(`round ${i}`);
+    }
+    expect((await readdir(join(root, '.worktrees'))).sort()).toEqual([...hashes].sort());
+    for (const hash of hashes) {
+      expect(await git(join(root, '.worktrees', hash), 'rev-parse', 'HEAD')).toBe(hash);
+      expect(await git(join(root, '.worktrees', hash), 'status', '--porcelain')).toBe('');
+    }
+    expect(publishes.some((p) => p.recycled)).toBe(false);
+  });
+});
+
 describe('worktree recycling and submodules', () => {
   it('checks out revisions with submodules fresh, and each has the right submodule content', async () => {
     const dir = await tempDir();
