@@ -18,8 +18,18 @@ import { createAppRepo } from './lib/repo.mjs';
 import { printReport } from './lib/report.mjs';
 import { TOOLS } from './lib/tools.mjs';
 
-const PUSHES = Number(process.env.BENCH_PUSHES ?? 12);
-const PERIOD_MS = Number(process.env.BENCH_PERIOD_MS ?? 1000);
+function envInt(name, fallback, min) {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(
+      `benchmark: ${name}=${process.env[name]} is not a whole number ≥ ${min}; unset it or fix it`,
+    );
+    process.exit(2);
+  }
+  return value;
+}
+const PUSHES = envInt('BENCH_PUSHES', 12, 1);
+const PERIOD_MS = envInt('BENCH_PERIOD_MS', 1000, 100);
 const BIG_CHANGE_FILES = 2000;
 const STARTUP_TIMEOUT_MS = 90_000;
 const PUSH_TIMEOUT_MS = PERIOD_MS * 3 + 5000;
@@ -206,16 +216,26 @@ async function bigChange(toolName) {
 
 const started = performance.now();
 const results = { periodMs: PERIOD_MS, pushesPerSeries: PUSHES, series: [], bigChange: [] };
+// A contender that fails to start is reported as such; the others still run.
+async function attempt(toolName, measure) {
+  try {
+    return await measure();
+  } catch (error) {
+    console.error(`  ${toolName}: ${error.message}`);
+    return { tool: toolName, error: error.message.split('\n')[0] };
+  }
+}
 try {
   for (const delayMs of [0, 300]) {
     for (const toolName of Object.keys(TOOLS)) {
       process.stderr.write(`… ${toolName}, app listens after ${delayMs} ms\n`);
-      results.series.push(await pushSeries(toolName, delayMs));
+      const row = await attempt(toolName, () => pushSeries(toolName, delayMs));
+      results.series.push({ startDelayMs: delayMs, ...row });
     }
   }
   for (const toolName of ['seed + nodemon', 'seed + node --watch', 'gitpaas up (poll)']) {
     process.stderr.write(`… ${toolName}, one push changing ${BIG_CHANGE_FILES} files\n`);
-    results.bigChange.push(await bigChange(toolName));
+    results.bigChange.push(await attempt(toolName, () => bigChange(toolName)));
   }
 } finally {
   clearTimeout(watchdog);
@@ -224,3 +244,4 @@ try {
 results.durationS = Math.round((performance.now() - started) / 1000);
 printReport(results);
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(results, null, 2)}\n`);
+if ([...results.series, ...results.bigChange].some((row) => row.error)) process.exitCode = 1;

@@ -19,18 +19,20 @@ function table(header, rows) {
 }
 
 export function printReport(results) {
-  for (const s of results.series) {
-    const base = results.series.find((b) => b.tool === BASELINE && b.startDelayMs === s.startDelayMs);
+  const measured = results.series.filter((s) => !s.error);
+  const bigMeasured = results.bigChange.filter((b) => !b.error);
+  for (const s of measured) {
+    const base = measured.find((b) => b.tool === BASELINE && b.startDelayMs === s.startDelayMs);
     s.ratios = {
-      p50: ratio(s.p50Ms, base.p50Ms),
-      p95: ratio(s.p95Ms, base.p95Ms),
-      failed: ratio(s.failed, base.failed),
-      longestGap: ratio(s.longestGapMs, base.longestGapMs),
+      p50: ratio(s.p50Ms, base?.p50Ms),
+      p95: ratio(s.p95Ms, base?.p95Ms),
+      failed: ratio(s.failed, base?.failed),
+      longestGap: ratio(s.longestGapMs, base?.longestGapMs),
     };
   }
-  const bigBase = results.bigChange.find((b) => b.tool === BASELINE);
-  for (const b of results.bigChange) {
-    b.ratios = { restarts: ratio(b.restarts, bigBase.restarts), failed: ratio(b.failed, bigBase.failed) };
+  const bigBase = bigMeasured.find((b) => b.tool === BASELINE);
+  for (const b of bigMeasured) {
+    b.ratios = { restarts: ratio(b.restarts, bigBase?.restarts), failed: ratio(b.failed, bigBase?.failed) };
   }
 
   console.log(
@@ -52,10 +54,10 @@ export function printReport(results) {
         'ratio',
         'app starts',
       ],
-      results.series.map((s) => [
+      measured.map((s) => [
         s.tool,
         `+${s.startDelayMs} ms`,
-        `${s.live}/${s.pushes}${s.pushes < results.pushesPerSeries ? ' (gave up)' : ''}`,
+        `${s.live}/${s.pushes}${s.keptReloadingAfterFirstPush || s.pushes < 2 ? '' : ', none after #1'}${s.pushes < results.pushesPerSeries ? ' (gave up)' : ''}`,
         fmtMs(s.p50Ms),
         fmtMs(s.p95Ms),
         fmtRatio(s.ratios.p50),
@@ -69,7 +71,7 @@ export function printReport(results) {
     ),
   );
   console.log(
-    `\nOne push changing ${results.bigChange[0]?.files ?? 0} files (restarts: the watcher's "restarting" lines; gitpaas: replacements; ratios: vs ${BASELINE})`,
+    `\nOne push changing ${bigMeasured[0]?.files ?? 0} files (restarts: the watcher's "restarting" lines; gitpaas: replacements; ratios: vs ${BASELINE})`,
   );
   console.log(
     table(
@@ -85,7 +87,7 @@ export function printReport(results) {
         'failed/requests',
         'ratio',
       ],
-      results.bigChange.map((b) => [
+      bigMeasured.map((b) => [
         b.tool,
         b.liveMs === null ? `not within ${b.liveTimeoutMs / 1000} s` : fmtMs(b.liveMs),
         b.restarts,
@@ -99,6 +101,11 @@ export function printReport(results) {
       ]),
     ),
   );
+  for (const row of [...results.series, ...results.bigChange].filter((r) => r.error)) {
+    console.log(
+      `NOT MEASURED: ${row.tool}${row.startDelayMs === undefined ? '' : ` (+${row.startDelayMs} ms)`}: ${row.error}`,
+    );
+  }
   console.log(`\n(${results.durationS} s in all)`);
   console.log(JSON.stringify(results, (_, v) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v)));
 }
