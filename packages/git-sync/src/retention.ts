@@ -2,6 +2,7 @@ import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type GitContext, runGit } from './git.js';
 import { HASH, type Layout, worktreePath } from './layout.js';
+import { removeOrphanRecords } from './orphan-records.js';
 import { tempLinkPrefix } from './publish.js';
 import { removeStaleLocks } from './repo.js';
 import { adoptWorktree, isComplete } from './worktree.js';
@@ -39,6 +40,8 @@ export async function recover(ctx: GitContext, layout: Layout, published: string
     await rm(dir, { recursive: true, force: true });
     removed.push(dir);
   }
+  // a kill during `git worktree add` leaves a locked record that prune never removes
+  removed.push(...(await removeOrphanRecords(layout)));
   await runGit(ctx, ['worktree', 'prune'], {
     cwd: layout.root,
     code: 'E_CLEANUP',
