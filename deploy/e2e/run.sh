@@ -378,10 +378,16 @@ CONF
     docker save "$GITSYNC_IMAGE" "$APP_IMAGE" | podman load -q
 }
 
+# sync_count PORT STATUS : git-sync's git_sync_count_total{status="STATUS"} (0 when it has none)
+sync_count() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$1/metrics" |
+    awk -v want="git_sync_count_total{status=\"$2\"}" '$1 == want { n = $2 } END { print n + 0 }'
+}
+
 pod_up() {
+  local published
   H4=$(commit_message "fixed revision") || return 1
   podman kube play --network host "$K8S_CI" || return 1
-  # the init container ran git-sync --one-time, so the first release is the newest commit
   wait_until 120 serves "$POD_APP_PORT" "$H4" || {
     echo "expected revision $H4, got $(revision_at "$POD_APP_PORT")"
     podman pod ps
@@ -389,7 +395,21 @@ pod_up() {
     for c in git-sync app; do podman logs --tail=30 "$POD-$c"; done
     return 1
   }
+  # the init container (git-sync --one-time) published H4 before the sidecar started, so the
+  # sidecar finds it published: its syncs are no-ops until the next push
+  wait_until 60 sidecar_found_published || {
+    echo "the sidecar's metrics show no sync that found the revision already published"
+    return 1
+  }
+  published=$(sync_count "$POD_SYNC_PORT" success) || return 1
+  echo "sidecar syncs before the next push: $published published, $(sync_count "$POD_SYNC_PORT" noop) no-op"
+  if [ "$published" -ne 0 ]; then
+    echo "the sidecar published the first revision itself: did the init container run?"
+    return 1
+  fi
 }
+
+sidecar_found_published() { [ "$(sync_count "$POD_SYNC_PORT" noop)" -ge 1 ]; }
 
 pod_push_live() {
   H5=$(commit_message "fifth revision") || return 1
