@@ -75,7 +75,7 @@ export function renderOptionsMarkdown(table: OptionTable): string {
   return rows.join('\n');
 }
 
-export const OPTIONS_START = '<!-- options:start (generated from the option table; run `pnpm docs`) -->';
+export const OPTIONS_START = '<!-- options:start (generated from the option table; run `pnpm run docs`) -->';
 export const OPTIONS_END = '<!-- options:end -->';
 
 /** Replaces the generated block between the markers; throws when the markers are missing. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { options } from './index.js';
 
 describe('README', () => {
-  it('has the current generated options table (run `pnpm docs` to refresh it)', async () => {
+  it('has the current generated options table (run `pnpm run docs` to refresh it)', async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
     expect(replaceOptionsBlock(readme, options)).toBe(readme);
   });
