@@ -30,7 +30,7 @@ export class ReloaderMetrics {
   });
   readonly proxyErrors = new Counter({
     name: 'reloader_proxy_errors_total',
-    help: 'Requests the proxy answered 502 itself, by reason (no-upstream, upstream)',
+    help: 'Requests and upgrades the proxy answered itself (502, or 503 when stopping), by reason (no-upstream, upstream, restart-timeout, stopping)',
     labelNames: ['reason'],
     registers: [this.registry],
   });

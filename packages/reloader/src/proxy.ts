@@ -14,11 +14,40 @@ const RESPONSE_DROP = new Set([
   'upgrade',
 ]);
 
+/** Why the proxy answered a request itself: no child live, the child failed it, a restart took too long, shutdown. */
+export type ProxyErrorKind = 'no-upstream' | 'upstream' | 'restart-timeout' | 'stopping';
+
 export interface ProxyHooks {
   /** A proxied request got a response from a child (status as the child sent it). */
   onResponse(status: number): void;
-  /** A request or upgrade could not be proxied (`no-upstream`, `upstream`); detail is the error code. */
-  onError(kind: 'no-upstream' | 'upstream', detail?: string): void;
+  /** A request or upgrade could not be proxied; detail is the error code. */
+  onError(kind: ProxyErrorKind, detail?: string): void;
+}
+
+/**
+ * How long a body-less GET, HEAD or OPTIONS whose fresh connection the live child refused or
+ * dropped waits for the reloader to notice that the child exited (and hold it for the restart).
+ */
+const NOTICE_MS = 2000;
+/** Tries of one idempotent request on children after the first (pooled socket closed, child gone). */
+const MAX_RETRIES = 3;
+
+/** One request's history in the proxy: retries made, and until when it may wait for a restart. */
+interface Attempts {
+  retries: number;
+  /** The next try opens a new connection instead of taking one from the pool. */
+  fresh?: boolean;
+  /** Set when it first waits for a restart: it never waits past this. */
+  holdDeadline: number;
+}
+
+/** A request or upgrade parked until the live child changes (or its own timer runs out). */
+interface Parked {
+  timer: NodeJS.Timeout;
+  /** The active child changed: dispatch again. */
+  wake(): void;
+  /** Answer it without a child (timer ran out, or shutdown). */
+  give(kind: 'restart-timeout' | 'stopping'): void;
 }
 
 /**
@@ -28,12 +57,17 @@ export interface ProxyHooks {
 export class HandoffProxy {
   readonly server: Server;
   private active: Upstream | null = null;
+  /** While no child is active and this is in the future, requests wait for a restart (epoch ms). */
+  private holdUntil = 0;
+  private readonly parked = new Set<Parked>();
 
   constructor(private readonly hooks: ProxyHooks) {
-    this.server = createServer((req, res) => this.forward(req, res, false));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
-      this.upgrade(req, socket, head),
-    );
+    this.server = createServer((req, res) => this.forward(req, res, { retries: 0, holdDeadline: 0 }));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      // It may wait for a restart before anything is piped to it.
+      socket.on('error', () => socket.destroy());
+      this.upgrade(req, socket, head, { retries: 0, holdDeadline: 0 });
+    });
     this.server.on('clientError', (_error, socket: Socket) => {
       if (socket.writable)
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -62,12 +96,31 @@ export class HandoffProxy {
     });
   }
 
+  /** Traffic goes to `upstream` from now on (null: answer 502); requests waiting for a restart go too. */
   setActive(upstream: Upstream | null): void {
     this.active = upstream;
+    this.holdUntil = 0;
+    this.wakeParked();
+  }
+
+  /**
+   * The live child exited and a restart is coming: until `untilMs` (epoch ms) or the next
+   * `setActive`, requests and upgrades wait for it instead of failing.
+   */
+  holdForRestart(untilMs: number): void {
+    this.active = null;
+    this.holdUntil = untilMs;
+    this.wakeParked();
   }
 
   /** Stops accepting connections; idle client keep-alive connections are closed now, the rest on `closeAll`. */
   close(): Promise<void> {
+    this.active = null;
+    this.holdUntil = 0;
+    for (const parked of [...this.parked]) {
+      this.unpark(parked);
+      parked.give('stopping');
+    }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     return closed;
@@ -77,11 +130,65 @@ export class HandoffProxy {
     this.server.closeAllConnections();
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, retried: boolean): void {
+  /** Whether a request arriving now, with no child active, should wait for a restart. */
+  private holding(attempts: Attempts): boolean {
+    if (this.holdUntil <= Date.now()) return false;
+    attempts.holdDeadline ||= this.holdUntil;
+    return attempts.holdDeadline > Date.now();
+  }
+
+  /** Keeps a request or upgrade until the active child changes, or `ms` passes (then `give`). */
+  private park(
+    ms: number,
+    wake: () => void,
+    give: Parked['give'],
+    gone: (listener: () => void) => void,
+  ): void {
+    const parked: Parked = {
+      timer: setTimeout(
+        () => {
+          this.parked.delete(parked);
+          give('restart-timeout');
+        },
+        Math.max(0, ms),
+      ),
+      wake,
+      give,
+    };
+    this.parked.add(parked);
+    gone(() => this.unpark(parked));
+  }
+
+  private unpark(parked: Parked): void {
+    clearTimeout(parked.timer);
+    this.parked.delete(parked);
+  }
+
+  private wakeParked(): void {
+    for (const parked of [...this.parked]) {
+      this.unpark(parked);
+      parked.wake();
+    }
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, attempts: Attempts): void {
+    if (res.destroyed) return;
     const upstream = this.active;
     if (!upstream) {
-      this.hooks.onError('no-upstream');
-      sendError(res, 502, 'no release is live yet\n');
+      if (this.holding(attempts)) {
+        this.park(
+          attempts.holdDeadline - Date.now(),
+          () => this.forward(req, res, attempts),
+          (kind) => this.giveUp(res, kind),
+          (listener) => res.once('close', listener),
+        );
+        return;
+      }
+      if (attempts.holdDeadline) this.giveUp(res, 'restart-timeout');
+      else {
+        this.hooks.onError('no-upstream');
+        sendError(res, 502, 'no release is live yet\n');
+      }
       return;
     }
     upstream.begin();
@@ -97,8 +204,9 @@ export class HandoffProxy {
       method: req.method,
       path: req.url,
       headers: requestHeaders(req),
-      agent: upstream.agent,
+      agent: attempts.fresh ? false : upstream.agent,
     });
+    attempts.fresh = false;
     out.on('response', (answer) => {
       this.hooks.onResponse(answer.statusCode ?? 0);
       const raw = answer.rawHeaders;
@@ -117,27 +225,60 @@ export class HandoffProxy {
         res.destroy();
         return;
       }
-      // A pooled connection the child closed just as we reused it, or a child that went away
-      // after a switch: an idempotent request without a body can safely go once more.
-      if (!retried && retriable(req) && (out.reusedSocket || this.active !== upstream) && !req.destroyed) {
-        this.forward(req, res, true);
+      const failed = () => {
+        this.hooks.onError('upstream', error.code ?? error.message);
+        sendError(res, 502, `the app did not answer (${error.code ?? 'error'})\n`);
+      };
+      // An idempotent request without a body can safely go again: after a pooled connection the
+      // child closed just as we reused it (on a new connection then, as the pool may hold more
+      // such), or a child that went away after a switch or a crash.
+      if (attempts.retries < MAX_RETRIES && retriable(req) && !req.destroyed) {
+        attempts.retries++;
+        if (out.reusedSocket || this.active !== upstream) {
+          attempts.fresh = out.reusedSocket && this.active === upstream;
+          this.forward(req, res, attempts);
+          return;
+        }
+        // The live child refused or dropped a fresh connection: it is most likely exiting. Wait
+        // (briefly) for the reloader to notice; it then holds the request for the restart.
+        this.park(
+          NOTICE_MS,
+          () => this.forward(req, res, attempts),
+          (kind) => (kind === 'stopping' ? this.giveUp(res, kind) : failed()),
+          (listener) => res.once('close', listener),
+        );
         return;
       }
-      this.hooks.onError('upstream', error.code ?? error.message);
-      sendError(res, 502, `the app did not answer (${error.code ?? 'error'})\n`);
+      failed();
     });
     res.on('close', () => {
       if (!res.writableFinished) out.destroy();
     });
-    if (retried || !hasBody(req)) out.end();
+    if (!hasBody(req)) out.end();
     else req.pipe(out);
   }
 
-  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+  /** Answers a request the proxy could not pass on: the restart took too long, or it is stopping. */
+  private giveUp(res: ServerResponse, kind: 'restart-timeout' | 'stopping'): void {
+    this.hooks.onError(kind);
+    if (kind === 'stopping') sendError(res, 503, 'the server is stopping\n');
+    else sendError(res, 502, 'the app is restarting after a crash and was not back in time; try again\n');
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer, attempts: Attempts): void {
+    if (socket.destroyed) return;
     const upstream = this.active;
     if (!upstream) {
-      this.hooks.onError('no-upstream');
-      socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (this.holding(attempts)) {
+        this.park(
+          attempts.holdDeadline - Date.now(),
+          () => this.upgrade(req, socket, head, attempts),
+          (kind) => this.refuseUpgrade(socket, kind),
+          (listener) => socket.once('close', listener),
+        );
+        return;
+      }
+      this.refuseUpgrade(socket, attempts.holdDeadline ? 'restart-timeout' : 'no-upstream');
       return;
     }
     upstream.addUpgraded(socket);
@@ -161,14 +302,43 @@ export class HandoffProxy {
       conn.pipe(socket);
     });
     conn.on('error', (error: NodeJS.ErrnoException) => {
-      if (!connected) {
-        this.hooks.onError('upstream', error.code ?? error.message);
-        socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      } else socket.destroy();
+      if (connected) {
+        socket.destroy();
+        return;
+      }
+      upstream.removeUpgraded(socket);
+      // Nothing reached the child yet: go to the child that replaced it, or (like a refused
+      // request) wait for the reloader to notice that it exited.
+      if (attempts.retries < MAX_RETRIES) {
+        attempts.retries++;
+        if (this.active !== upstream) this.upgrade(req, socket, head, attempts);
+        else
+          this.park(
+            NOTICE_MS,
+            () => this.upgrade(req, socket, head, attempts),
+            (kind) =>
+              this.refuseUpgrade(
+                socket,
+                kind === 'stopping' ? kind : 'upstream',
+                error.code ?? error.message,
+              ),
+            (listener) => socket.once('close', listener),
+          );
+        return;
+      }
+      this.refuseUpgrade(socket, 'upstream', error.code ?? error.message);
     });
-    conn.on('close', () => socket.destroy());
+    conn.on('close', () => {
+      if (connected) socket.destroy();
+    });
     socket.on('error', () => conn.destroy());
     socket.on('close', () => conn.destroy());
+  }
+
+  private refuseUpgrade(socket: Socket, kind: ProxyErrorKind, detail?: string): void {
+    this.hooks.onError(kind, detail);
+    const status = kind === 'stopping' ? '503 Service Unavailable' : '502 Bad Gateway';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 }
 

@@ -526,12 +526,17 @@ class ReloaderImpl extends EventEmitter implements Reloader {
   /** The live process exited on its own: restart it with capped exponential backoff. */
   private async onExit(running: Running, exit: ChildExit): Promise<void> {
     if (this.stopped || running.retiring || this.live !== running) return;
-    // Grandchildren of a crashed app would hold its port or keep working: clean the group first.
-    await running.child.stop('SIGKILL', 0);
-    if (this.stopped || this.live !== running) return;
     const stable = Date.now() - running.startedAt >= STABLE_AFTER_MS;
     running.crashes = stable ? 1 : running.crashes + 1;
     const delay = backoffMs(running.crashes, CRASH_BACKOFF.baseMs, CRASH_BACKOFF.capMs);
+    const looping = running.crashes >= CRASH_LOOP_COUNT;
+    // Requests wait for the restart rather than fail, for as long as it may take to come back
+    // (the backoff, then --ready-timeout); a crash-looping app is not waited for.
+    if (looping) this.proxy?.setActive(null);
+    else this.proxy?.holdForRestart(Date.now() + delay + (this.options.readyTimeout ?? 30_000));
+    // Grandchildren of a crashed app would hold its port or keep working: clean the group first.
+    await running.child.stop('SIGKILL', 0);
+    if (this.stopped || this.live !== running) return;
     const { release } = running;
     this.metrics.restarts.inc();
     this.emit('crash', {
@@ -543,7 +548,7 @@ class ReloaderImpl extends EventEmitter implements Reloader {
     this.logger.warn(`the app ${describeExit(exit)}; restarting in ${formatMs(delay)}`, {
       revision: release.revision,
     });
-    if (running.crashes >= CRASH_LOOP_COUNT && release.outcome === 'live') {
+    if (looping && release.outcome === 'live') {
       release.lastOutput = running.output.slice(-OUTPUT_LINES);
       this.end(release, 'failed', `crash-looping: ${describeExit(exit)} ${running.crashes} times in a row`);
       this.rollBack(release);

@@ -30,10 +30,12 @@ export class Upstream {
 
   addUpgraded(socket: Socket): void {
     this.upgraded.add(socket);
-    socket.once('close', () => {
-      this.upgraded.delete(socket);
-      this.checkIdle();
-    });
+    socket.once('close', () => this.removeUpgraded(socket));
+  }
+
+  /** The socket closed, or never reached this child (it goes to another one). */
+  removeUpgraded(socket: Socket): void {
+    if (this.upgraded.delete(socket)) this.checkIdle();
   }
 
   /** Stops reusing idle keep-alive sockets; resolves when nothing is in flight or upgraded. */

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createReloader, type Release, type Reloader, type ReloaderOptions } from '../src/index.js';
@@ -210,6 +212,67 @@ describe('handoff', () => {
     expect(revisionOf(await get(port))).toBe(hash('fragile'));
     expect(crashes).toEqual([500]);
     expect(reloader.status().current?.outcome).toBe('live');
+  });
+
+  it('holds requests while a crashed app restarts, so none fails', async () => {
+    const { layout, port, reloader } = await setUp();
+    await layout.add(hash('crashy'));
+    await layout.flip(hash('crashy'));
+    await reloader.start();
+    const firstPid = reloader.status().pid;
+    const crashed = new Promise<void>((done) => reloader.on('crash', () => done()));
+
+    let done = false;
+    const clients = [
+      load(port, { until: () => done, keepAlive: true, concurrency: 3 }),
+      load(port, { until: () => done, keepAlive: false, concurrency: 2 }),
+    ];
+    await waitFor(() => reloader.registry.getSingleMetric('reloader_proxied_requests_total'), {
+      message: 'the load running',
+    });
+    await get(port, '/crash');
+    await crashed;
+    // Sent while nothing listens: a POST is never retried, so it must wait for the restart; so
+    // must a websocket upgrade.
+    const post = get(port, '/', false, 'order during the restart');
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/`);
+    const echo = new Promise<string>((done) => socket.once('message', (data) => done(String(data))));
+    const opened = new Promise((done, fail) => socket.once('open', done).once('error', fail));
+    await waitFor(() => reloader.status().pid && reloader.status().pid !== firstPid, {
+      message: 'the restarted app',
+    });
+    const answered = await post;
+    expect(answered.status).toBe(200);
+    expect(revisionOf(answered)).toBe(hash('crashy'));
+    await opened;
+    socket.send('back');
+    expect(await echo).toBe(`${hash('crashy')}:back`);
+    socket.close();
+    // Keep the load going a little on the restarted app, then stop it.
+    const after = reloader.status().pid;
+    await waitFor(async () => JSON.parse((await get(port)).body).pid === after, {
+      message: 'the new pid serving',
+    });
+    done = true;
+    for (const result of await Promise.all(clients)) {
+      expect(result.errors).toEqual([]);
+      expect(result.ok).toBeGreaterThan(0);
+    }
+  });
+
+  it('answers a held request 502 once the restart of a crashed app takes longer than its bound', async () => {
+    const { layout, port, reloader } = await setUp({ readyTimeout: 1500 });
+    const dir = await layout.add(hash('stuck'));
+    await layout.flip(hash('stuck'));
+    await reloader.start();
+    // From now on this release dir starts an app that never gets ready.
+    await writeFile(join(dir, 'app.json'), JSON.stringify({ mode: 'never-ready' }));
+    const crashed = new Promise<void>((done) => reloader.on('crash', () => done()));
+    await get(port, '/crash');
+    await crashed;
+    const answer = await get(port);
+    expect(answer.status).toBe(502);
+    expect(answer.body).toMatch(/the app is restarting after a crash and was not back in time/);
   });
 
   it('backs off exponentially, marks a crash-looping revision failed and rolls back to the previous one', async () => {
