@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl, scrub, secretsOf } from './redact.js';
+import { redactUrl, scrub, secretsOf, withoutCredentials } from './redact.js';
 
 describe('redactUrl', () => {
   it('hides passwords and tokens in URLs and leaves the rest', () => {
@@ -16,5 +16,19 @@ describe('redactUrl', () => {
     expect(secretsOf({ repo: 'https://ghp_token123@github.com/a.git' })).toEqual(['ghp_token123']);
     expect(secretsOf({ repo: 'git@github.com:you/a.git', password: 'hunter22' })).toEqual(['hunter22']);
     expect(scrub('x s3cret y s3cret', ['s3cret'])).toBe('x *** y ***');
+  });
+
+  it('takes the password or token out of a URL for files, and says so', () => {
+    expect(withoutCredentials('https://bot:s3cret@git.example.invalid/a.git')).toEqual({
+      url: 'https://git.example.invalid/a.git',
+      stripped: true,
+    });
+    expect(withoutCredentials('https://ghp_token@github.com/a.git')).toEqual({
+      url: 'https://github.com/a.git',
+      stripped: true,
+    });
+    for (const repo of ['git@github.com:you/a.git', 'ssh://git@github.com/you/a.git', 'file:///srv/a.git']) {
+      expect(withoutCredentials(repo)).toEqual({ url: repo, stripped: false });
+    }
   });
 });

@@ -6,6 +6,26 @@ export function redactUrl(text: string): string {
   });
 }
 
+/**
+ * The URL with its password or token taken out, and whether there was one: files that
+ * `gitpaas init` writes (a ConfigMap, a .env that may get committed) must not carry it.
+ */
+export function withoutCredentials(repo: string): { url: string; stripped: boolean } {
+  let url: URL;
+  try {
+    url = new URL(repo);
+  } catch {
+    // scp-like ssh addresses (git@host:path) carry no secret
+    return { url: repo, stripped: false };
+  }
+  // `https://token@host` puts a token where the username goes; `ssh://git@host` does not.
+  const secret = url.password !== '' || (url.username !== '' && /^(https?|ftps?):$/.test(url.protocol));
+  if (!secret) return { url: repo, stripped: false };
+  url.username = '';
+  url.password = '';
+  return { url: url.href, stripped: true };
+}
+
 /** The secret strings a sync configuration carries: a password in the URL, --password. */
 export function secretsOf(sync: { repo: string; password?: string }): string[] {
   const secrets: string[] = [];

@@ -92,6 +92,35 @@ describe('gitpaas init', () => {
     );
   });
 
+  it('leaves a token in the origin URL out of the files and the output, and says where it belongs', async () => {
+    const cwd = await tempDir();
+    await git(['init', '--quiet', cwd]);
+    const token = 's3cret-token-42';
+    await git(['remote', 'add', 'origin', `https://deploy:${token}@git.example.invalid/team/shop.git`], {
+      cwd,
+    });
+    const { code, stdout, stderr } = await runCli(['init'], { cwd });
+    expect(code, stderr).toBe(0);
+    expect(stdout).not.toContain(token);
+    expect(stderr).not.toContain(token);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(
+      /left out of the files: give it to git-sync as GITSYNC_USERNAME \+ GITSYNC_PASSWORD/,
+    );
+    for (const file of [
+      'compose.yaml',
+      '.env',
+      'k8s/kustomization.yaml',
+      'k8s/config.env',
+      'k8s/deployment.yaml',
+    ]) {
+      expect(await readFile(join(cwd, 'gitpaas-deploy', file), 'utf8')).not.toContain(token);
+    }
+    expect(await readFile(join(cwd, 'gitpaas-deploy/k8s/config.env'), 'utf8')).toContain(
+      'GITSYNC_REPO=https://git.example.invalid/team/shop.git',
+    );
+  });
+
   it('says to pass --repo when there is no origin remote', async () => {
     const cwd = await tempDir();
     const { code, stderr } = await runCli(['init'], { cwd });

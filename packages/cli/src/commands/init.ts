@@ -6,6 +6,7 @@ import { commandTable, parseCommand } from '../flags.js';
 import { git } from '../git.js';
 import { appNameFromRepo, initFiles } from '../init-files.js';
 import { version } from '../main.js';
+import { withoutCredentials } from '../redact.js';
 
 export const initOptions = commandTable([
   {
@@ -74,7 +75,7 @@ export const initCommand: Command = {
       tag?: string;
       force?: boolean;
     };
-    const repo =
+    const given =
       v.repo ??
       (await git(['remote', 'get-url', 'origin'], { cwd: context.cwd }).catch(() => {
         throw new GitpaasError(
@@ -82,6 +83,9 @@ export const initCommand: Command = {
           'no repository: pass --repo <url> (or run gitpaas init inside a clone with an origin remote)',
         );
       }));
+    // A token in the URL (often in an origin remote) would end up in a ConfigMap and a .env
+    // that may be committed, and on this screen: leave it out and say where it belongs.
+    const { url: repo, stripped } = withoutCredentials(given);
     const name = v.name ?? appNameFromRepo(repo);
     if (!DNS_LABEL.test(name)) {
       throw new GitpaasError(
@@ -114,7 +118,12 @@ export const initCommand: Command = {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, file.content);
     }
-    const { out } = context.terminal;
+    const { out, err } = context.terminal;
+    if (stripped) {
+      err.write(
+        `${err.colors.yellow('gitpaas init: the repository URL carries a password or token; it is left out of the files: give it to git-sync as GITSYNC_USERNAME + GITSYNC_PASSWORD (or GITSYNC_PASSWORD_FILE) from a Secret')}\n`,
+      );
+    }
     const shown = relative(context.cwd, dir) || '.';
     out.write(`Wrote deployment files for ${out.colors.bold(repo)} in ${shown}/:\n`);
     for (const file of files) out.write(`  ${file.path}\n`);
