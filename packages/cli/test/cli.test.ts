@@ -2,7 +2,7 @@ import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoRepo } from '../src/demo-repo.js';
+import { createDemoRepo, pushChange } from '../src/demo-repo.js';
 import {
   alive,
   cleanEnv,
@@ -118,6 +118,39 @@ describe('gitpaas (the bin as a user types it)', () => {
     ]);
     expect(code, stderr).toBe(0);
     expect(await readlink(join(root, 'hello.git'))).toBe(`.worktrees/${repo.head}`);
+  });
+
+  it('sync passes each SIGHUP on to git-sync (--sync-on-signal), and keeps running', async () => {
+    const dir = await tempDir();
+    const repo = await createDemoRepo(
+      dir,
+      fileURLToPath(new URL('../../../examples/hello/', import.meta.url)),
+    );
+    const root = join(dir, 'root');
+    const link = join(root, 'hello.git');
+    const sync = startCli([
+      'sync',
+      `--repo=file://${repo.bare}`,
+      `--root=${root}`,
+      '--period=1h',
+      '--sync-on-signal=SIGHUP',
+    ]);
+    const published = (hash: string) =>
+      waitFor(async () => (await readlink(link).catch(() => '')) === `.worktrees/${hash}`, {
+        timeout: 60_000,
+        what: `${hash.slice(0, 7)} to be published`,
+      }).catch((error) => {
+        throw new Error(`${error}\n${sync.stderr}`);
+      });
+    await published(repo.head);
+    for (const text of ['one', 'two']) {
+      const hash = await pushChange(repo, { 'message.txt': `${text}\n` }, text);
+      sync.child.kill('SIGHUP');
+      await published(hash);
+      expect(sync.child.exitCode).toBeNull();
+    }
+    sync.child.kill('SIGTERM');
+    expect(await sync.exited).toBe(0);
   });
 
   it('run serves like the reloader bin and stops its app when gitpaas gets SIGTERM', async () => {

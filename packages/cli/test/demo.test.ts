@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,6 +55,28 @@ describe('gitpaas demo', () => {
     expect(alive(appPid)).toBe(false);
     expect(await get(`http://127.0.0.1:${port}/`)).toBeUndefined();
     expect(await get(`http://127.0.0.1:${httpPort}/status`)).toBeUndefined();
+  });
+
+  it('stops everything and removes its temp dir when its terminal closes (SIGHUP)', async () => {
+    const port = await freePort();
+    const httpPort = await freePort();
+    const demo = startCli(['demo', '--no-tour', `--port=${port}`, `--http-bind=127.0.0.1:${httpPort}`]);
+    const repo = await waitFor(() => /repository (\S+)\/hello\.git/.exec(demo.stdout)?.[1], {
+      timeout: 60_000,
+      what: 'the demo to print its repository',
+    }).catch((error) => {
+      throw new Error(`${error}\n${demo.stdout}\n${demo.stderr}`);
+    });
+    await waitFor(() => demo.stdout.includes('Serving until Ctrl-C'), { timeout: 60_000 });
+    const appPid = JSON.parse((await get(`http://127.0.0.1:${httpPort}/status`))!.body).reloader
+      .pid as number;
+    expect(alive(appPid)).toBe(true);
+
+    demo.child.kill('SIGHUP');
+    expect(await demo.exited).toBe(0);
+    expect(alive(appPid)).toBe(false);
+    expect(await get(`http://127.0.0.1:${port}/`)).toBeUndefined();
+    await expect(access(repo)).rejects.toThrow();
   });
 
   it('says in one line that the port is busy', async () => {

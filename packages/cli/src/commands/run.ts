@@ -4,5 +4,6 @@ import { runPackageBin } from '../delegate.js';
 export const runCommand: Command = {
   name: 'run',
   summary: 'the reloader alone: run a command, replace it on changes without dropping requests',
+  forwardsSignals: true,
   run: (argv, context) => runPackageBin('@gitpaas/reloader', argv, context),
 };
