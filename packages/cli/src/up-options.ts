@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -57,6 +58,7 @@ const UP_DEFAULTS: Record<string, OptionValue> = {
 const UP_NOTES: Record<string, string> = {
   root: 'default $XDG_STATE_HOME/gitpaas/<repo name>, i.e. ~/.local/state/gitpaas/…',
   'stale-worktree-timeout': 'ready + drain + stop timeouts + 1m unless set',
+  'ssh-known-hosts-file': '~/.ssh/known_hosts when the default does not exist',
 };
 
 /** A copy of `spec` for the merged table: its env names as in its own table, up's default. */
@@ -174,6 +176,11 @@ export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: s
     Number(reloaderValues.drainTimeout ?? 30_000) +
     Number(reloaderValues.stopTimeout ?? 10_000);
   if (!explicit.has('staleWorktreeTimeout')) syncValues.staleWorktreeTimeout = handoff + 60_000;
+  // The bare git-sync's known_hosts is a secret mounted into its container; on a workstation
+  // without one, ssh would reject every host: use the user's own, as plain git does.
+  if (!explicit.has('sshKnownHostsFile') && !existsSync(String(values.sshKnownHostsFile))) {
+    syncValues.sshKnownHostsFile = join(env.HOME || homedir(), '.ssh', 'known_hosts');
+  }
   const sync = toGitSyncOptions(syncValues);
   reloaderValues.stateDir = resolve(cwd, String(values.stateDir ?? `${sync.root}.state`));
   const reloader = toReloaderOptions(reloaderValues, parsed.rest);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { envNames, parseOptions } from '@gitpaas/flags';
 import { describe, expect, it } from 'vitest';
 import { options, toUpConfig } from '../src/up-options.js';
@@ -56,6 +57,22 @@ describe('the options of gitpaas up', () => {
     const rooted = toUpConfig(parse(['--repo=file:///a.git', '--root=srv', '--', 'x']), {}, '/w');
     expect(rooted.sync.root).toBe('/w/srv');
   });
+
+  it.skipIf(existsSync('/etc/git-secret/known_hosts'))(
+    "check ssh hosts against the user's known_hosts when the container default is absent",
+    () => {
+      const argv = ['--repo=git@git.example.invalid:you/app.git'];
+      const config = toUpConfig(parse([...argv, '--', 'x']), { HOME: '/home/u' }, '/w');
+      expect(config.sync.sshKnownHostsFile).toBe('/home/u/.ssh/known_hosts');
+      expect(config.sync.sshKnownHosts).toBe(true);
+      const explicit = toUpConfig(
+        parse([...argv, '--ssh-known-hosts-file=/etc/hosts.known', '--', 'x']),
+        { HOME: '/home/u' },
+        '/w',
+      );
+      expect(explicit.sync.sshKnownHostsFile).toBe('/etc/hosts.known');
+    },
+  );
 
   it('say which flag is missing', () => {
     expect(() => toUpConfig(parse(['--', 'x']), {}, '/w')).toThrow(/--repo is required/);
