@@ -43,6 +43,13 @@ function usage(context: CommandContext): string {
   ].join('\n');
 }
 
+function unknownCommand(name: string): GitpaasError {
+  return new GitpaasError(
+    'E_UNKNOWN_COMMAND',
+    `unknown command "${name}": use one of ${commands.map((c) => c.name).join(', ')} (gitpaas --help)`,
+  );
+}
+
 /** The whole CLI: dispatches to a command, prints any error as one line, returns the exit code. */
 export async function main(argv: readonly string[], context: CommandContext): Promise<number> {
   const [name, ...rest] = argv;
@@ -51,6 +58,7 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
       if (topic) return await topic.run(['--help'], context);
+      if (name === 'help' && rest[0] !== undefined) throw unknownCommand(rest[0]);
       out.write(usage(context));
       return name === undefined ? 2 : 0;
     }
@@ -59,12 +67,7 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
       return 0;
     }
     const command = commands.find((c) => c.name === name);
-    if (!command) {
-      throw new GitpaasError(
-        'E_UNKNOWN_COMMAND',
-        `unknown command "${name}": use one of ${commands.map((c) => c.name).join(', ')} (gitpaas --help)`,
-      );
-    }
+    if (!command) throw unknownCommand(name);
     return await command.run(rest, context);
   } catch (error) {
     const label = name && commands.some((c) => c.name === name) ? `gitpaas ${name}` : 'gitpaas';

@@ -55,6 +55,7 @@ describe('gitpaas (the bin as a user types it)', () => {
 
   it.each([
     [['bogus'], /unknown command "bogus"/],
+    [['help', 'bogus'], /unknown command "bogus"/],
     [['up', '--repo=file:///x', '--period=soon', '--', 'node', 'x.js'], /--period: "soon" is not a duration/],
     [['up', '--', 'node', 'server.js'], /--repo is required/],
     [['up', '--repo=file:///x'], /no command to run: put it after --, e.g. gitpaas up/],
