@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { FlagError, parseOptions, renderHelp } from '@gitpaas/flags';
+import { defineOptions, FlagError, parseOptions, renderHelp } from '@gitpaas/flags';
 import { pino } from 'pino';
 import { toGitSyncOptions } from './config.js';
 import { GitSyncError } from './errors.js';
 import { createGitSync } from './git-sync.js';
 import type { Logger } from './logger.js';
 import { options } from './options.js';
+import { applyV3Flags, v3Options } from './v3-flags.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+// The bin also reads kubernetes/git-sync's v3 flag names, as the peer's v4 bin does.
+const binOptions = defineOptions({
+  envPrefixes: options.envPrefixes,
+  options: [...options.options, ...v3Options],
+});
 
 function usageError(message: string): never {
   process.stderr.write(`git-sync: ${message}\n`);
@@ -16,21 +23,22 @@ function usageError(message: string): never {
 }
 
 let values: ReturnType<typeof parseOptions>['values'];
+let v3Notes: string[] = [];
 try {
-  const parsed = parseOptions(options, { argv: process.argv.slice(2), env: process.env });
+  const parsed = parseOptions(binOptions, { argv: process.argv.slice(2), env: process.env });
   if (parsed.positionals.length)
     usageError(
       `unexpected argument ${JSON.stringify(parsed.positionals[0])}: run with --help to see the flags`,
     );
-  values = parsed.values;
+  ({ values, notes: v3Notes } = applyV3Flags(parsed.values));
 } catch (error) {
-  if (error instanceof FlagError) usageError(error.message);
+  if (error instanceof FlagError || error instanceof GitSyncError) usageError(error.message);
   throw error;
 }
 
 if (values.help) {
   process.stdout.write(
-    renderHelp(options, {
+    renderHelp(binOptions, {
       usage: 'git-sync --repo <url> --root <dir> [flags]',
       description:
         'Keeps <root>/<link> pointing at a complete checkout of --ref, swapped atomically on every change (a drop-in for kubernetes/git-sync v4).',
@@ -71,6 +79,8 @@ const logger: Logger = {
   warn: (msg, fields) => base.warn(fields ?? {}, msg),
   error: (msg, fields) => base.error(fields ?? {}, msg),
 };
+
+for (const note of v3Notes) logger.info(note);
 
 const gitSync = createGitSync({ ...gitSyncOptions, logger });
 let exiting = false;
