@@ -11,10 +11,21 @@ import { applyV3Flags, v3Options } from './v3-flags.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-// The bin also reads kubernetes/git-sync's v3 flag names, as the peer's v4 bin does.
+// The bin also reads kubernetes/git-sync's v3 flag names, as the peer's v4 bin does, and
+// --group-write, which sets this process's umask (a library must not change that for its host).
 const binOptions = defineOptions({
   envPrefixes: options.envPrefixes,
-  options: [...options.options, ...v3Options],
+  options: [
+    ...options.options,
+    {
+      name: 'group-write',
+      type: 'bool',
+      default: false,
+      group: 'Files',
+      help: 'make everything git-sync writes (repository, worktrees) group-writable (umask 002 instead of 022)',
+    },
+    ...v3Options,
+  ],
 });
 
 function usageError(message: string): never {
@@ -55,9 +66,13 @@ if (values.version) {
   process.exit(0);
 }
 
+// As kubernetes/git-sync: git and the hooks inherit it, so files and directories get g+w or not.
+const { groupWrite, ...syncValues } = values;
+process.umask(groupWrite ? 0o002 : 0o022);
+
 let gitSyncOptions: ReturnType<typeof toGitSyncOptions>;
 try {
-  gitSyncOptions = toGitSyncOptions(values);
+  gitSyncOptions = toGitSyncOptions(syncValues);
 } catch (error) {
   if (error instanceof GitSyncError) usageError(error.message);
   throw error;
