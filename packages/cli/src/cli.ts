@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { constants } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { commands, main } from './main.js';
 import { STOP_SIGNALS } from './signals.js';
 import { processTerminal } from './terminal.js';
@@ -8,11 +9,20 @@ import { processTerminal } from './terminal.js';
 // cleanly; a second one (an impatient Ctrl-C) exits at once. `sync` and `run` pass every
 // signal on to the bin they run instead.
 const controller = new AbortController();
-let signals = 0;
+/** The same signal again within this long is the first one delivered twice, not a second request. */
+const DUPLICATE_MS = 1000;
+let first: { signal: NodeJS.Signals; at: number } | undefined;
 const onSignal = (signal: NodeJS.Signals) => {
-  signals += 1;
-  if (signals > 1) process.exit(128 + constants.signals[signal]);
-  controller.abort(signal);
+  const now = performance.now();
+  if (!first) {
+    first = { signal, at: now };
+    controller.abort(signal);
+    return;
+  }
+  // One Ctrl-C reaches us from the terminal and again from a runner that forwards it to the
+  // script it runs (pnpm, npm, tini): exiting on that would skip stopping the app.
+  if (signal === first.signal && now - first.at < DUPLICATE_MS) return;
+  process.exit(128 + constants.signals[signal]);
 };
 if (!commands.find((command) => command.name === process.argv[2])?.forwardsSignals) {
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);

@@ -79,6 +79,30 @@ describe('gitpaas demo', () => {
     await expect(access(repo)).rejects.toThrow();
   });
 
+  it('stops cleanly when one Ctrl-C arrives twice (from the terminal and from a runner that forwards it)', async () => {
+    const port = await freePort();
+    const httpPort = await freePort();
+    const demo = startCli(['demo', '--no-tour', `--port=${port}`, `--http-bind=127.0.0.1:${httpPort}`]);
+    const repo = await waitFor(() => /repository (\S+)\/hello\.git/.exec(demo.stdout)?.[1], {
+      timeout: 60_000,
+      what: 'the demo to print its repository',
+    }).catch((error) => {
+      throw new Error(`${error}\n${demo.stdout}\n${demo.stderr}`);
+    });
+    await waitFor(() => demo.stdout.includes('Serving until Ctrl-C'), { timeout: 60_000 });
+    const appPid = JSON.parse((await get(`http://127.0.0.1:${httpPort}/status`))!.body).reloader
+      .pid as number;
+
+    demo.child.kill('SIGINT');
+    // the copy comes once the first has been handled (two pending at once would merge into one)
+    await waitFor(() => demo.stderr.includes('stopping…'), { timeout: 30_000, interval: 5 });
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.stderr).toContain('sync  stopped');
+    expect(alive(appPid)).toBe(false);
+    await expect(access(repo)).rejects.toThrow();
+  });
+
   it('says in one line that the port is busy', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
