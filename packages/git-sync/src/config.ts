@@ -17,6 +17,10 @@ export interface GitSyncOptions {
   oneTime?: boolean;
   /** 0 (default) gives up on the first failure, N on the Nth in a row, negative never. */
   maxFailures?: number;
+  /** Milliseconds between syncs until the first success (default: period). */
+  initPeriod?: number;
+  /** Like maxFailures, until the first success (default: maxFailures). */
+  initMaxFailures?: number;
   /** Cap in ms for exponential retry backoff; 0 (default) keeps the fixed period. */
   maxSyncBackoff?: number;
   depth?: number;
@@ -78,7 +82,9 @@ type Unset =
   | 'webhookUrl'
   | 'prePublishExechookCommand'
   | 'triggerSecretFile'
-  | 'syncOnSignal';
+  | 'syncOnSignal'
+  | 'initPeriod'
+  | 'initMaxFailures';
 
 export type ResolvedOptions = Required<Omit<GitSyncOptions, Unset>> &
   Pick<GitSyncOptions, Unset> & {
@@ -133,6 +139,9 @@ export function resolveOptions(input: GitSyncOptions): ResolvedOptions {
     );
   }
   if (!(o.period >= 10)) throw bad('--period must be at least 10ms');
+  if (o.initPeriod !== undefined && !(o.initPeriod >= 10)) throw bad('--init-period must be at least 10ms');
+  if (o.initMaxFailures !== undefined && !Number.isInteger(o.initMaxFailures))
+    throw bad('--init-max-failures must be a whole number (negative retries forever)');
   if (!(o.syncTimeout >= 10)) throw bad('--sync-timeout must be at least 10ms');
   if (!Number.isInteger(o.depth) || o.depth < 0)
     throw bad('--depth must be 0 (all history) or a positive number');

@@ -324,6 +324,15 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
     return this.server ? boundAddress(this.server) : null;
   }
 
+  /** Until the first success, --init-period and --init-max-failures apply (kubernetes/git-sync's sync phases). */
+  private get initialPhase(): boolean {
+    return this.state.lastSuccessAt === null;
+  }
+
+  private phasePeriod(): number {
+    return this.initialPhase ? (this.options.initPeriod ?? this.options.period) : this.options.period;
+  }
+
   private get stopped(): boolean {
     return this.stopController.signal.aborted;
   }
@@ -353,7 +362,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
         this.state.publishedHash === this.options.ref.toLowerCase();
       const delay = idle
         ? null
-        : nextDelay(this.options.period, this.state.consecutiveFailures, this.options.maxSyncBackoff);
+        : nextDelay(this.phasePeriod(), this.state.consecutiveFailures, this.options.maxSyncBackoff);
       this.state.state = idle ? 'idle' : 'waiting';
       this.state.nextSyncAt = delay === null ? null : new Date(Date.now() + delay).toISOString();
       this.state.nextSyncDelayMs = delay;
@@ -492,6 +501,16 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
     }
     const changed = outcome.kind === 'published';
     this.state.syncCount++;
+    if (
+      this.initialPhase &&
+      this.options.initPeriod !== undefined &&
+      this.options.initPeriod !== this.options.period
+    ) {
+      this.logger.info('initial sync complete, switching to --period', {
+        initPeriod: this.options.initPeriod,
+        period: this.options.period,
+      });
+    }
     this.state.ready = true;
     this.state.publishedHash = outcome.hash;
     this.state.lastSuccessAt = now;
@@ -555,7 +574,10 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
     this.metrics.observe('error', durationMs / 1000);
     this.metrics.errors.inc({ code: error.code });
     this.metrics.consecutiveFailures.set(failures);
-    const max = this.options.maxFailures;
+    const max =
+      this.initialPhase && this.options.initMaxFailures !== undefined
+        ? this.options.initMaxFailures
+        : this.options.maxFailures;
     const fatal = max >= 0 && failures >= max;
     const msg = fatal ? 'too many failures, giving up' : 'sync failed, will retry';
     this.logger.error(msg, {

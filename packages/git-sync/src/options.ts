@@ -44,6 +44,17 @@ export const options = defineOptions({
       help: 'consecutive failures allowed before exiting: 0 exits on the first one, -1 retries forever',
     },
     {
+      name: 'init-period',
+      type: 'duration',
+      min: 10,
+      help: 'how long to wait between syncs until the first success, at least 10ms (default: --period)',
+    },
+    {
+      name: 'init-max-failures',
+      type: 'int',
+      help: 'consecutive failures allowed before the first success; negative retries forever (default: --max-failures)',
+    },
+    {
       name: 'max-sync-backoff',
       type: 'duration',
       default: 0,
