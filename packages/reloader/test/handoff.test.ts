@@ -275,6 +275,26 @@ describe('handoff', () => {
     expect(answer.body).toMatch(/the app is restarting after a crash and was not back in time/);
   });
 
+  it('answers 503 to a request still held for a restart when the reloader stops', async () => {
+    const { layout, port, reloader } = await setUp({ readyTimeout: 60_000 });
+    const dir = await layout.add(hash('halting'));
+    await layout.flip(hash('halting'));
+    await reloader.start();
+    await writeFile(join(dir, 'app.json'), JSON.stringify({ mode: 'never-ready' }));
+    const output: string[] = [];
+    reloader.on('output', (event) => output.push(event.line));
+    const crashed = new Promise<void>((done) => reloader.on('crash', () => done()));
+    await get(port, '/crash');
+    await crashed;
+    const held = get(port);
+    // The restart (after a 500 ms backoff) is under way, so the request sent before it is held.
+    await waitFor(() => output.some((line) => line.startsWith('starting ')), { message: 'the restart' });
+    await reloader.stop();
+    const answer = await held;
+    expect(answer.status).toBe(503);
+    expect(answer.body).toBe('the server is stopping\n');
+  });
+
   it('backs off exponentially, marks a crash-looping revision failed and rolls back to the previous one', async () => {
     const { layout, port, reloader, endedAs, switches } = await setUp({ drainTimeout: 500 });
     const crashes: Array<{ code: number | null; restartInMs: number }> = [];
