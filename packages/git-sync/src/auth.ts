@@ -4,6 +4,8 @@ import { GitSyncError } from './errors.js';
 import type { Redactor } from './redact.js';
 
 export interface AuthOptions {
+  /** --repo: the credential is offered to its host only. */
+  repo: string;
   username?: string;
   password?: string;
   passwordFile?: string;
@@ -15,7 +17,9 @@ export interface AuthOptions {
 // An inline credential helper (git runs it through the shell) answering from the environment of
 // that one git command: the secret is never on a command line, in a URL or in a file, and nothing
 // has to be written to a possibly read-only filesystem. The empty entry first drops helpers the
-// machine's git config may list, so a stale stored credential cannot win.
+// machine's git config may list, so a stale stored credential cannot win. The helper itself is
+// scoped to the host of --repo (see credentialScope), so another host git talks to (a submodule
+// server) is never offered this password.
 const HELPER =
   '!f() { test "$1" = get && printf \'username=%s\\npassword=%s\\n\' "$GITSYNC_AUTH_USERNAME" "$GITSYNC_AUTH_PASSWORD"; }; f';
 
@@ -48,7 +52,7 @@ export class Auth {
       env,
       config: [
         ['credential.helper', ''],
-        ['credential.helper', HELPER],
+        [`credential.${credentialScope(this.options.repo)}helper`, HELPER],
       ],
     };
   }
@@ -91,6 +95,21 @@ export class Auth {
     }
     return parts.join(' ');
   }
+}
+
+/**
+ * The `<url>.` part of `credential.<url>.helper` for an http(s) --repo: scheme, host and port,
+ * as kubernetes/git-sync's `git credential approve` stores it (git ignores the path for http).
+ * Other transports never ask a credential helper, so they keep the unscoped key.
+ */
+export function credentialScope(repo: string): string {
+  let url: URL;
+  try {
+    url = new URL(repo);
+  } catch {
+    return '';
+  }
+  return /^https?:$/.test(url.protocol) ? `${url.protocol}//${url.host}.` : '';
 }
 
 /** Single-quotes for the shell git runs GIT_SSH_COMMAND through. */
