@@ -127,6 +127,15 @@ describe('gitpaas up against a local repository', () => {
     expect(report.releases.map((r: { outcome: string }) => r.outcome)).toContain('failed');
   });
 
+  it("gitpaas status takes up's --http-bind as is for --url, as its errors suggest", async () => {
+    const port = new URL(statusUrl).port;
+    for (const bind of [`127.0.0.1:${port}`, `:${port}`]) {
+      const { code, stdout, stderr } = await runCli(['status', `--url=${bind}`]);
+      expect(code, stderr).toBe(0);
+      expect(stdout).toContain(`Live     ${liveHash.slice(0, 7)} Second message`);
+    }
+  });
+
   it('gitpaas status pointed at the app instead of up says so in one line', async () => {
     const { code, stderr } = await runCli(['status', `--url=http://127.0.0.1:${port}`]);
     expect(code).toBe(1);

@@ -3,7 +3,7 @@ import { GitpaasError } from '../errors.js';
 import { commandTable, parseCommand } from '../flags.js';
 import { commitInfo } from '../git.js';
 import { buildReport, renderReport, type StatusDoc } from '../status-report.js';
-import { DEFAULT_HTTP_BIND } from '../up-options.js';
+import { DEFAULT_HTTP_BIND, splitBind } from '../up-options.js';
 
 export const statusOptions = commandTable([
   {
@@ -11,7 +11,7 @@ export const statusOptions = commandTable([
     type: 'string',
     default: `http://${DEFAULT_HTTP_BIND}`,
     valueName: '<url>',
-    help: 'Where `gitpaas up` serves its status (its --http-bind)',
+    help: 'Where `gitpaas up` serves its status: a URL, or its --http-bind as is (127.0.0.1:8081, :8081)',
   },
   { name: 'json', type: 'bool', help: 'Print JSON instead of the table' },
   {
@@ -23,10 +23,18 @@ export const statusOptions = commandTable([
   },
 ]);
 
+/** `--url` as given, or up's --http-bind value (`127.0.0.1:8081`, `:8081`) made a URL. */
+function baseUrl(url: string): string {
+  if (!/^(\[[^\]]+\]|[^/:]*):\d+$/.test(url)) return url;
+  const { host, port } = splitBind(url);
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
+}
+
 async function fetchStatus(base: string, timeoutMs: number): Promise<StatusDoc> {
   let url: URL;
   try {
-    url = new URL('/status', base);
+    url = new URL('/status', baseUrl(base));
   } catch {
     throw new GitpaasError('E_USAGE', `--url: "${base}" is not a URL, e.g. http://127.0.0.1:8081`);
   }
