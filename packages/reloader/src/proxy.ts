@@ -229,10 +229,13 @@ export class HandoffProxy {
         this.hooks.onError('upstream', error.code ?? error.message);
         sendError(res, 502, `the app did not answer (${error.code ?? 'error'})\n`);
       };
-      // An idempotent request without a body can safely go again: after a pooled connection the
-      // child closed just as we reused it (on a new connection then, as the pool may hold more
-      // such), or a child that went away after a switch or a crash.
-      if (attempts.retries < MAX_RETRIES && retriable(req) && !req.destroyed) {
+      // A request can safely go again when nothing of it reached the child (its new connection
+      // was refused: the body is only sent once connected), or when it is idempotent without a
+      // body: after a pooled connection the child closed just as we reused it (on a new
+      // connection then, as the pool may hold more such), or a child that went away after a
+      // switch or a crash.
+      const unsent = !out.reusedSocket && error.code === 'ECONNREFUSED';
+      if (attempts.retries < MAX_RETRIES && (unsent || retriable(req)) && !req.destroyed) {
         attempts.retries++;
         if (out.reusedSocket || this.active !== upstream) {
           attempts.fresh = out.reusedSocket && this.active === upstream;
@@ -255,7 +258,11 @@ export class HandoffProxy {
       if (!res.writableFinished) out.destroy();
     });
     if (!hasBody(req)) out.end();
-    else req.pipe(out);
+    else
+      out.once('socket', (socket: Socket) => {
+        if (socket.connecting) socket.once('connect', () => req.pipe(out));
+        else req.pipe(out);
+      });
   }
 
   /** Answers a request the proxy could not pass on: the restart took too long, or it is stopping. */

@@ -275,6 +275,19 @@ describe('handoff', () => {
     expect(answer.body).toMatch(/the app is restarting after a crash and was not back in time/);
   });
 
+  it('holds a POST whose connection the dying app refused, and sends it to the restarted app', async () => {
+    const { layout, port, reloader } = await setUp();
+    await layout.add(hash('unlisten'));
+    await layout.flip(hash('unlisten'));
+    await reloader.start();
+    const firstPid = reloader.status().pid;
+    expect((await get(port, '/unlisten')).body).toBe('bye');
+    // The app refuses connections but has not exited yet: nothing of the POST reached it.
+    const answer = await get(port, '/', false, 'order while the app stops listening');
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).pid).not.toBe(firstPid);
+  });
+
   it('answers 503 to a request still held for a restart when the reloader stops', async () => {
     const { layout, port, reloader } = await setUp({ readyTimeout: 60_000 });
     const dir = await layout.add(hash('halting'));
