@@ -184,7 +184,8 @@ export class HandoffProxy {
         );
         return;
       }
-      if (attempts.holdDeadline) this.giveUp(res, 'restart-timeout');
+      // A restart that is overdue is still a restart, not an app that never ran.
+      if (attempts.holdDeadline || this.holdUntil) this.giveUp(res, 'restart-timeout');
       else {
         this.hooks.onError('no-upstream');
         sendError(res, 502, 'no release is live yet\n');
@@ -285,7 +286,7 @@ export class HandoffProxy {
         );
         return;
       }
-      this.refuseUpgrade(socket, attempts.holdDeadline ? 'restart-timeout' : 'no-upstream');
+      this.refuseUpgrade(socket, attempts.holdDeadline || this.holdUntil ? 'restart-timeout' : 'no-upstream');
       return;
     }
     upstream.addUpgraded(socket);

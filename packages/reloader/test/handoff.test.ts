@@ -273,6 +273,8 @@ describe('handoff', () => {
     const answer = await get(port);
     expect(answer.status).toBe(502);
     expect(answer.body).toMatch(/the app is restarting after a crash and was not back in time/);
+    // Later requests are told the same while the restarts keep failing.
+    expect((await get(port)).body).toMatch(/the app is restarting after a crash/);
   });
 
   it('holds a POST whose connection the dying app refused, and sends it to the restarted app', async () => {
