@@ -115,7 +115,8 @@ export class HandoffProxy {
 
   /** Stops accepting connections; idle client keep-alive connections are closed now, the rest on `closeAll`. */
   close(): Promise<void> {
-    this.active = null;
+    // The live child keeps answering requests on open connections until it is stopped; only
+    // requests waiting for a restart that will not come are answered now.
     this.holdUntil = 0;
     for (const parked of [...this.parked]) {
       this.unpark(parked);
