@@ -1,3 +1,4 @@
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { runCommand } from './exechook.js';
 import { type HookRunCounter, hookRunCounter } from './hooks.js';
@@ -13,6 +14,11 @@ export interface GateOptions {
   redact?: (text: string) => string;
   /** How many trailing output lines a rejection keeps. */
   tailLines?: number;
+  /**
+   * Where the last rejection is kept, so a restart neither runs the gate again on the same hash
+   * nor forgets why it was rejected. It only counts for the same command: a changed gate judges again.
+   */
+  stateFile?: string;
 }
 
 /** Why a hash was not published; shown in status, metrics and the `reject` event. */
@@ -41,11 +47,13 @@ export interface Gate {
   isRejected(hash: string): boolean;
   /** The last rejection, until a later hash passes. */
   readonly rejected: Rejection | null;
+  /** Reads the rejection a previous run kept in `stateFile` (made by the same command). */
+  restore(): Promise<void>;
 }
 
 /** The pre-publish gate: a non-zero exit or a timeout keeps the hash from being published. */
 export function createGate(options: GateOptions): Gate {
-  const { command, timeoutMs, registry, logger = silentLogger, redact, tailLines = 20 } = options;
+  const { command, timeoutMs, registry, logger = silentLogger, redact, tailLines = 20, stateFile } = options;
   const hookRuns: HookRunCounter = hookRunCounter(registry);
   const runs = new Counter({
     name: 'gitpaas_gate_runs_total',
@@ -61,11 +69,45 @@ export function createGate(options: GateOptions): Gate {
   });
   let rejected: Rejection | null = null;
 
+  // Kept whole (temp + rename); losing it only means the gate runs once more.
+  const keep = async (rejection: Rejection | null) => {
+    if (!stateFile) return;
+    try {
+      if (!rejection) return await rm(stateFile, { force: true });
+      await writeFile(`${stateFile}.tmp`, JSON.stringify({ command, rejection }));
+      await rename(`${stateFile}.tmp`, stateFile);
+    } catch (error) {
+      logger.warn('cannot keep the gate verdict for a restart', { error: String(error) });
+    }
+  };
+
   return {
     get rejected() {
       return rejected;
     },
     isRejected: (hash) => rejected?.hash === hash,
+    async restore() {
+      if (!stateFile) return;
+      let kept: { command?: unknown; rejection?: Partial<Rejection> };
+      try {
+        kept = JSON.parse(await readFile(stateFile, 'utf8'));
+      } catch {
+        return;
+      }
+      const r = kept.rejection;
+      if (kept.command !== command || typeof r?.hash !== 'string' || typeof r.reason !== 'string') {
+        await keep(null);
+        return;
+      }
+      rejected = {
+        hash: r.hash,
+        reason: r.reason,
+        output: Array.isArray(r.output) ? r.output.map(String) : [],
+        at: typeof r.at === 'string' ? r.at : now(),
+      };
+      rejectedInfo.reset();
+      rejectedInfo.set({ hash: rejected.hash }, 1);
+    },
     async check({ hash, worktree, previousHash, signal }) {
       logger.info('running pre-publish gate', { hash, command });
       const result = await runCommand({
@@ -86,6 +128,7 @@ export function createGate(options: GateOptions): Gate {
         runs.inc({ outcome: 'passed' });
         rejected = null;
         rejectedInfo.reset();
+        await keep(null);
         logger.info('pre-publish gate passed', { hash });
         return { ok: true };
       }
@@ -93,6 +136,7 @@ export function createGate(options: GateOptions): Gate {
       rejected = { hash, reason: result.reason ?? 'failed', output: result.output, at: now() };
       rejectedInfo.reset();
       rejectedInfo.set({ hash }, 1);
+      await keep(rejected);
       // The sync loop logs the rejection once, with this output.
       logger.debug('pre-publish gate failed', { hash, reason: rejected.reason });
       return { ok: false, rejection: rejected };

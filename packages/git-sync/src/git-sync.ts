@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { addUser } from './add-user.js';
 import { Auth } from './auth.js';
@@ -209,6 +210,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
           registry: this.registry,
           logger: this.logger,
           redact,
+          stateFile: join(this.layout.gitDir, 'gitpaas-gate-rejected.json'),
         })
       : null;
     this.pipeline = pipelineSteps({
@@ -453,6 +455,7 @@ export class GitSyncRunner extends EventEmitter implements GitSync {
         const removed = await recover(ctx, this.layout, await readPublished(this.layout));
         if (removed.length) this.logger.info('removed leftovers of an interrupted run', { removed });
         await this.pipeline.recover(ctx, this.syncConfig());
+        await this.gate?.restore();
         this.recovered = true;
         this.state.publishedHash = await readPublished(this.layout);
       }
