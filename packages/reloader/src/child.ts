@@ -107,7 +107,8 @@ export class Child {
     if (pgid === undefined) return this.exited;
     if (signalGroup(pgid, signal)) {
       const deadline = Date.now() + timeoutMs;
-      await Promise.race([this.exited, sleep(timeoutMs)]);
+      // unref'd: a child that exits early must not keep the host process alive for the whole grace
+      await Promise.race([this.exited, sleep(timeoutMs, undefined, { ref: false })]);
       while (groupAlive(pgid) && Date.now() < deadline) await sleep(50);
       if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
     }

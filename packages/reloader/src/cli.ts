@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { FlagError, parseOptions, renderHelp } from '@gitpaas/flags';
 import { pino } from 'pino';
 import { ReloaderError } from './errors.js';
@@ -7,10 +8,12 @@ import type { Logger } from './logger.js';
 import { options, toReloaderOptions } from './options.js';
 import { createReloader, type Reloader } from './reloader.js';
 
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
 const HELP = {
   usage: 'reloader [options] -- <command> [args…]',
   description:
-    'Runs the command from the published revision and replaces it when the link moves: with --port, the new\nprocess starts beside the old one and traffic switches only once it is ready; if it fails, the old keeps serving.',
+    'Runs the command from the published revision and replaces it when the link moves: with --port, the new\nprocess starts beside the old one and traffic switches only once it is ready; if it fails, the old keeps serving.\n--help prints this, --version the version.',
   examples: [
     'reloader --watch /git/app --port 8080 --ready-path /healthz --build "npm ci --omit=dev" -- node server.js',
     'reloader --watch ./src -- node worker.js',
@@ -55,6 +58,10 @@ async function main(): Promise<void> {
   const own = dashdash < 0 ? argv : argv.slice(0, dashdash);
   if (own.includes('--help') || own.includes('-h')) {
     process.stdout.write(renderHelp(options, HELP));
+    return;
+  }
+  if (own.includes('--version')) {
+    process.stdout.write(`reloader ${version} (@gitpaas/reloader)\n`);
     return;
   }
   let reloader: Reloader;
@@ -103,6 +110,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // a closed terminal must not leave the app running on its private port
+  process.on('SIGHUP', shutdown);
 
   try {
     await reloader.start();

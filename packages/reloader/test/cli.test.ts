@@ -71,6 +71,12 @@ describe('the reloader bin', () => {
     expect(bin.stdout).toContain('[$GITPAAS_READY_TIMEOUT]');
   });
 
+  it('prints its version with --version', async () => {
+    bin = new BinProcess(['--version']);
+    expect((await bin.exited).code).toBe(0);
+    expect(bin.stdout).toMatch(/^reloader \d+\.\d+\.\d+ \(@gitpaas\/reloader\)\n$/);
+  });
+
   it('passes child output through with a revision prefix, reads GITPAAS_* env, serves status and metrics, keeps a ledger', async () => {
     root = await tempDir();
     const layout = new Layout(root);

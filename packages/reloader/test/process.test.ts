@@ -105,12 +105,17 @@ describe('process hygiene', () => {
 
   it('stops everything within the grace when the bin gets SIGTERM', () => sigtermStopsAll(undefined));
 
+  it('stops everything when its terminal closes (SIGHUP)', () => sigtermStopsAll(undefined, 'SIGHUP'));
+
   it.skipIf(!TINI)('stops everything within the grace when the bin runs under tini, as in the images', () =>
     sigtermStopsAll([TINI!, '-s', '--']),
   );
 });
 
-async function sigtermStopsAll(prefix: string[] | undefined): Promise<void> {
+async function sigtermStopsAll(
+  prefix: string[] | undefined,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   root = await tempDir();
   const layout = new Layout(root);
   const pidFile = join(root, 'pids');
@@ -138,7 +143,7 @@ async function sigtermStopsAll(prefix: string[] | undefined): Promise<void> {
   });
   const pids = pidsIn(pidFile);
   expect(pids.filter(isAlive)).toHaveLength(2);
-  bin.child.kill('SIGTERM');
+  bin.child.kill(signal);
   // The grace is --stop-timeout (3 s); the deadline is generous for a loaded machine.
   const exit = await waitFor(() => (bin?.running ? null : bin?.exited), {
     timeout: 15_000,
@@ -148,5 +153,5 @@ async function sigtermStopsAll(prefix: string[] | undefined): Promise<void> {
   expect(await exit).toEqual({ code: 0, signal: null });
   // The app's own grandchild is not in its SIGTERM handler: the group signal reaches it.
   await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeout: 5000, message: 'every process gone' });
-  expect(bin.stderr).toContain('SIGTERM: stopping');
+  expect(bin.stderr).toContain(`${signal}: stopping`);
 }
