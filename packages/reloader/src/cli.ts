@@ -6,6 +6,7 @@ import { ReloaderError } from './errors.js';
 import { shortRevision } from './format.js';
 import type { Logger } from './logger.js';
 import { options, toReloaderOptions } from './options.js';
+import { runUnderInit } from './pid1.js';
 import { createReloader, type Reloader } from './reloader.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -53,6 +54,8 @@ function jsonLogger(): Logger {
 }
 
 async function main(): Promise<void> {
+  const underInit = runUnderInit();
+  if (underInit) process.exit(await underInit);
   const argv = process.argv.slice(2);
   const dashdash = argv.indexOf('--');
   const own = dashdash < 0 ? argv : argv.slice(0, dashdash);
@@ -78,10 +81,10 @@ async function main(): Promise<void> {
     const reloaderOptions = toReloaderOptions(parsed.values, parsed.rest);
     json = reloaderOptions.logFormat === 'json';
     logger = json ? jsonLogger() : prettyLogger();
-    // Node does not reap orphaned grandchildren; as PID 1 they would pile up as zombies.
+    // Node does not reap orphaned grandchildren; as PID 1 without tini to hand over to, they pile up.
     if (process.pid === 1) {
       logger.warn(
-        'running as PID 1: orphaned processes will not be reaped; run under tini (docker run --init)',
+        'running as PID 1 with no tini on PATH: orphaned processes will not be reaped; install tini or use docker run --init',
       );
     }
     reloader = createReloader({ ...reloaderOptions, logger });
