@@ -2,62 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createReloader, type Release, type Reloader, type ReloaderOptions } from '../src/index.js';
-import { freePort } from '../src/port.js';
-import {
-  APP,
-  get,
-  hash,
-  Layout,
-  type LoadResult,
-  load,
-  NODE,
-  removeDir,
-  revisionOf,
-  tempDir,
-  waitFor,
-} from './helpers.js';
+import type { ReloaderOptions } from '../src/index.js';
+import { ReloaderHarness } from './harness.js';
+import { get, hash, type LoadResult, load, revisionOf, waitFor } from './helpers.js';
 
-let root: string | undefined;
-let reloader: Reloader | undefined;
-
-afterEach(async () => {
-  await reloader?.stop();
-  reloader = undefined;
-  await removeDir(root);
-  root = undefined;
-});
-
-async function setUp(extra: Partial<ReloaderOptions> = {}) {
-  root = await tempDir();
-  const layout = new Layout(root);
-  const port = await freePort();
-  const releases: Release[] = [];
-  const switches: Release[] = [];
-  const created = createReloader({
-    command: [NODE, APP],
-    watch: layout.link,
-    port,
-    host: '127.0.0.1',
-    readyPath: '/healthz',
-    drainTimeout: 5000,
-    stopTimeout: 5000,
-    ...extra,
-  });
-  reloader = created;
-  created.on('release', (release) => releases.push({ ...release, times: { ...release.times } }));
-  created.on('switch', (release) => switches.push({ ...release }));
-  const liveOn = (sha: string) =>
-    waitFor(() => switches.some((release) => release.revision === sha), {
-      message: `${sha.slice(0, 7)} live`,
-    });
-  const endedAs = (sha: string, outcome: Release['outcome']) =>
-    waitFor(() => releases.find((release) => release.revision === sha && release.outcome === outcome), {
-      message: `${sha.slice(0, 7)} ${outcome}`,
-      timeout: 90_000,
-    });
-  return { layout, port, reloader: created, releases, switches, liveOn, endedAs };
-}
+const harness = new ReloaderHarness({ readyPath: '/healthz', drainTimeout: 5000 });
+afterEach(() => harness.cleanUp());
+const setUp = (extra: Partial<ReloaderOptions> = {}) => harness.setUp(extra);
 
 describe('handoff', () => {
   it('serves every request across ten switches, with keep-alive clients and without', async () => {

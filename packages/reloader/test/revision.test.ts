@@ -1,44 +1,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createReloader, type Release, type Reloader, type ReloaderOptions } from '../src/index.js';
-import { freePort } from '../src/port.js';
-import { APP, get, hash, Layout, NODE, removeDir, tempDir, waitFor } from './helpers.js';
+import { createReloader, type Release, type ReloaderOptions } from '../src/index.js';
+import { ReloaderHarness } from './harness.js';
+import { get, hash, Layout, tempDir, waitFor } from './helpers.js';
 
-let root: string | undefined;
-let reloader: Reloader | undefined;
-
-afterEach(async () => {
-  await reloader?.stop();
-  reloader = undefined;
-  await removeDir(root);
-  root = undefined;
-});
-
-async function setUp(extra: Partial<ReloaderOptions> = {}) {
-  root = await tempDir();
-  const layout = new Layout(root);
-  const port = await freePort();
-  const switches: Release[] = [];
-  const releases: Release[] = [];
-  const created = createReloader({
-    command: [NODE, APP],
-    watch: layout.link,
-    port,
-    host: '127.0.0.1',
-    drainTimeout: 2000,
-    stopTimeout: 5000,
-    ...extra,
-  });
-  reloader = created;
-  created.on('switch', (release) => switches.push({ ...release }));
-  created.on('release', (release) => releases.push({ ...release }));
-  const liveOn = (sha: string) =>
-    waitFor(() => switches.some((release) => release.revision === sha), {
-      message: `${sha.slice(0, 7)} live`,
-    });
-  return { layout, port, reloader: created, switches, releases, liveOn };
-}
+const harness = new ReloaderHarness({ drainTimeout: 2000 });
+afterEach(() => harness.cleanUp());
+const setUp = (extra: Partial<ReloaderOptions> = {}) => harness.setUp(extra);
 
 const revisions = (list: Release[]) => list.map((release) => release.revision);
 
@@ -136,7 +105,8 @@ describe('revision mode', () => {
   });
 
   it('restart mode (no --port) stops the old process before starting the new one', async () => {
-    root = await tempDir();
+    const root = await tempDir();
+    harness.root = root;
     const layout = new Layout(root);
     const log = join(root, 'order.log');
     const script = join(root, 'worker.sh');
@@ -148,7 +118,8 @@ describe('revision mode', () => {
     await mkdir(layout.dir(hash('w2')), { recursive: true });
     await layout.flip(hash('w1'));
     const switches: Release[] = [];
-    reloader = createReloader({ command: ['sh', script], watch: layout.link, stopTimeout: 5000 });
+    const reloader = createReloader({ command: ['sh', script], watch: layout.link, stopTimeout: 5000 });
+    harness.reloader = reloader;
     reloader.on('switch', (release) => switches.push({ ...release }));
     await reloader.start();
     // The first worker has set up its trap before it is asked to stop.
