@@ -28,7 +28,7 @@ STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
 cd "$ROOT"
-# turbo builds their workspace dependencies (@gitpaas/flags) first and reuses its cache when the
+# turbo builds their workspace dependencies (@gitpaas/core) first and reuses its cache when the
 # sources have not changed since the last build (e.g. the test run before the container tier)
 TURBO_TELEMETRY_DISABLED=1 "${PNPM[@]}" exec turbo run build --filter=@gitpaas/git-sync --filter=@gitpaas/reloader \
   --output-logs=errors-only >"$STAGE/build.log" 2>&1 || {

@@ -6,7 +6,7 @@ import {
   type ParsedOptions,
   parseOptions,
   renderHelp,
-} from '@gitpaas/flags';
+} from '@gitpaas/core';
 import type { CommandContext } from './command.js';
 import { GitpaasError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import { formatDuration } from '@gitpaas/flags';
+import { formatDuration } from '@gitpaas/core';
 import type { CommitInfo } from './git.js';
 import type { Colors } from './terminal.js';
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { formatDuration } from '@gitpaas/flags';
+import { formatDuration } from '@gitpaas/core';
 import type { Release } from '@gitpaas/reloader';
 import { type DemoRepo, pushChange, pushRevert } from './demo-repo.js';
 import { GitpaasError } from './errors.js';

@@ -8,7 +8,7 @@ import {
   type OptionTable,
   type OptionValue,
   type ParsedOptions,
-} from '@gitpaas/flags';
+} from '@gitpaas/core';
 import { type GitSyncOptions, options as gitSyncTable, toGitSyncOptions } from '@gitpaas/git-sync';
 import { type ReloaderOptions, options as reloaderTable, toReloaderOptions } from '@gitpaas/reloader';
 import { GitpaasError } from './errors.js';
@@ -80,10 +80,10 @@ export const options = defineOptions({
     ...upOwnOptions.map((spec) =>
       adopt({ envPrefixes: ['GITPAAS_'], options: upOwnOptions }, spec, 'Server'),
     ),
-    ...gitSyncTable.options
+    ...(gitSyncTable.options as readonly OptionSpec[])
       .filter((spec) => !GIT_SYNC_OWN.has(spec.name))
       .map((spec) => adopt(gitSyncTable, spec, spec.group ? `Sync: ${spec.group}` : 'Sync')),
-    ...reloaderTable.options
+    ...(reloaderTable.options as readonly OptionSpec[])
       .filter((spec) => !RELOADER_OWN.has(spec.name) && !GIT_SYNC_OWN.has(spec.name))
       .filter((spec) => !gitSyncTable.options.some((other) => other.name === spec.name))
       .map((spec) => adopt(reloaderTable, spec, spec.group ? `Run: ${spec.group}` : 'Run')),

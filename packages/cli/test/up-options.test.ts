@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { envNames, parseOptions } from '@gitpaas/flags';
+import { envNames, parseOptions } from '@gitpaas/core';
 import { describe, expect, it } from 'vitest';
 import { options, toUpConfig } from '../src/up-options.js';
 

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseOptions } from '@gitpaas/flags';
+import { parseOptions } from '@gitpaas/core';
 import { createGitSync, options, toGitSyncOptions } from '../dist/index.js';
 
 const { values: args } = parseArgs({

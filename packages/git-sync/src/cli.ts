@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { defineOptions, FlagError, parseOptions, renderHelp } from '@gitpaas/flags';
+import { defineOptions, FlagError, parseOptions, renderHelp } from '@gitpaas/core';
 import { pino } from 'pino';
 import { toGitSyncOptions } from './config.js';
 import { GitSyncError } from './errors.js';

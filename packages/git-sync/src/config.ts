@@ -1,4 +1,4 @@
-import type { ParsedOptions } from '@gitpaas/flags';
+import type { ParsedOptions } from '@gitpaas/core';
 import { GitSyncError } from './errors.js';
 import { defaultLinkName } from './layout.js';
 import type { GitGc } from './retention.js';

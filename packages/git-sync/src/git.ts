@@ -1,4 +1,4 @@
-import { formatDuration } from '@gitpaas/flags';
+import { formatDuration } from '@gitpaas/core';
 import { execa } from 'execa';
 import { GitSyncError, type GitSyncErrorCode } from './errors.js';
 import type { Logger } from './logger.js';

@@ -1,4 +1,4 @@
-import { defineOptions } from '@gitpaas/flags';
+import { defineOptions } from '@gitpaas/core';
 
 /**
  * The git-sync flag table: parsing, --help, env names (GITSYNC_*, then the v3 GIT_SYNC_*) and the

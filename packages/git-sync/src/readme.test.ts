@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { replaceOptionsBlock } from '@gitpaas/flags';
+import { replaceOptionsBlock } from '@gitpaas/core';
 import { describe, expect, it } from 'vitest';
 import { options } from './index.js';
 

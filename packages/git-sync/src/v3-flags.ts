@@ -1,4 +1,4 @@
-import type { OptionSpec, ParsedOptions } from '@gitpaas/flags';
+import type { OptionSpec, ParsedOptions } from '@gitpaas/core';
 import { GitSyncError } from './errors.js';
 
 const group = 'Deprecated (kubernetes/git-sync v3 names)';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { FlagError, parseOptions, renderHelp } from '@gitpaas/flags';
+import { FlagError, parseOptions, renderHelp } from '@gitpaas/core';
 import { pino } from 'pino';
 import { ReloaderError } from './errors.js';
 import { shortRevision } from './format.js';

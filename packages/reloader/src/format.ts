@@ -1,4 +1,4 @@
-import { formatDuration } from '@gitpaas/flags';
+import { formatDuration } from '@gitpaas/core';
 
 /** Milliseconds as a Go-style duration, rounded to whole milliseconds. */
 export function formatMs(ms: number): string {

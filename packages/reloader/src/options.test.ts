@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FlagError, parseOptions, replaceOptionsBlock } from '@gitpaas/flags';
+import { FlagError, parseOptions, replaceOptionsBlock } from '@gitpaas/core';
 import { describe, expect, it } from 'vitest';
 import { backoffMs, CRASH_BACKOFF } from './backoff.js';
 import { options, parseBind, toReloaderOptions } from './options.js';

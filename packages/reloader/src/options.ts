@@ -1,4 +1,4 @@
-import { defineOptions, FlagError, type ParsedOptions } from '@gitpaas/flags';
+import { defineOptions, FlagError, type ParsedOptions } from '@gitpaas/core';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseOptions } from '@gitpaas/flags';
+import { parseOptions } from '@gitpaas/core';
 import type { Command } from '../command.js';
 import { createDemoRepo, exampleAppDir } from '../demo-repo.js';
 import { commandTable, logFormatOption, parseCommand } from '../flags.js';

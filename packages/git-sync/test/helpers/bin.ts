@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { gitEnv } from '@gitpaas/test-utils';
 import { execa, type Options, type ResultPromise } from 'execa';
-import { gitEnv } from './git.js';
 
 /** The built bin; tests that spawn it need `pnpm build` (turbo runs it before `test`). */
 export const BIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 import { FlagError } from './errors.js';
+import { checkRange } from './resolve.js';
 import { envNames, type OptionSpec, type OptionTable, optionKey } from './spec.js';
 
 export type OptionValue = string | number | boolean | string[];
@@ -134,33 +135,15 @@ function convert(spec: OptionSpec, raw: string, source: string): OptionValue {
     case 'int': {
       if (!/^[-+]?\d+$/.test(raw.trim())) throw bad('a whole number');
       const n = Number(raw);
-      checkRange(spec, n, source, String(n));
+      checkRange(spec, n, source);
       return n;
     }
     case 'duration': {
       const ms = parseDuration(raw);
       if (ms === undefined) throw bad('a duration such as 250ms, 10s or 1m30s');
-      checkRange(spec, ms, source, formatDuration(ms));
+      checkRange(spec, ms, source);
       return ms;
     }
-  }
-}
-
-function checkRange(spec: OptionSpec, n: number, source: string, shown: string): void {
-  const show = (v: number) => (spec.type === 'duration' ? formatDuration(v) : String(v));
-  if (spec.min !== undefined && n < spec.min) {
-    throw new FlagError(
-      'E_BAD_FLAG',
-      `${source}: ${shown} is too small, use at least ${show(spec.min)}`,
-      source,
-    );
-  }
-  if (spec.max !== undefined && n > spec.max) {
-    throw new FlagError(
-      'E_BAD_FLAG',
-      `${source}: ${shown} is too large, use at most ${show(spec.max)}`,
-      source,
-    );
   }
 }
 

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@gitpaas/core';
 import { execa, type ResultPromise } from 'execa';
 import { gitEnv } from './git.js';
 import { freePort } from './ports.js';
-import { waitFor } from './wait-for.js';
 
 export const SSHD = '/usr/sbin/sshd';
 /** Why ssh tests are skipped, or null when they can run. */

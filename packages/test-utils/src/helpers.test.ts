@@ -11,7 +11,7 @@ import {
   startHttpGitServer,
   startSshd,
   TestRemote,
-} from './helpers/index.js';
+} from './index.js';
 
 afterEach(removeTempDirs);
 

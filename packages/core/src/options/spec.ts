@@ -44,7 +44,41 @@ export function envNames(table: OptionTable, spec: OptionSpec): string[] {
   return [...table.envPrefixes.map((prefix) => prefix + suffix), ...(spec.extraEnv ?? [])];
 }
 
-/** Identity helper that keeps literal types, so tables read as data. */
-export function defineOptions<T extends OptionTable>(table: T): T {
+/** Identity helper that keeps literal types, so tables read as data and option types can be inferred. */
+export function defineOptions<const T extends OptionTable>(table: T): T {
   return table;
 }
+
+/** `stale-worktree-timeout` → `staleWorktreeTimeout`, at the type level. */
+export type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/** The parsed type of one option: numbers for int and duration (milliseconds), the choices of an enum. */
+export type ValueOf<S extends OptionSpec> = S['type'] extends 'string'
+  ? string
+  : S['type'] extends 'int' | 'duration'
+    ? number
+    : S['type'] extends 'bool'
+      ? boolean
+      : S['type'] extends 'list'
+        ? string[]
+        : S['type'] extends 'enum'
+          ? S['choices'] extends readonly (infer C extends string)[]
+            ? C
+            : string
+          : never;
+
+type Specs<T extends OptionTable> = T['options'][number];
+
+/** What a caller may pass: every option of the table, camelCase, optional. */
+export type OptionValues<T extends OptionTable> = {
+  [S in Specs<T> as CamelCase<S['name']>]?: ValueOf<S>;
+};
+
+/** After defaults are applied: options with a default are always there, the others may be missing. */
+export type ResolvedValues<T extends OptionTable> = {
+  [S in Specs<T> as S extends { default: unknown } ? CamelCase<S['name']> : never]: ValueOf<S>;
+} & {
+  [S in Specs<T> as S extends { default: unknown } ? never : CamelCase<S['name']>]?: ValueOf<S>;
+};

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 const made: string[] = [];
 
 /** A fresh directory under the OS temp dir; removed by `removeTempDirs()` (call it in afterEach). */
-export async function makeTempDir(prefix = 'gitsync-test-'): Promise<string> {
+export async function makeTempDir(prefix = 'gitpaas-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   made.push(dir);
   return dir;

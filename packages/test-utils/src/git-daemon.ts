@@ -1,7 +1,7 @@
+import { waitFor } from '@gitpaas/core';
 import { execa, type ResultPromise } from 'execa';
 import { gitEnv } from './git.js';
 import { freePort } from './ports.js';
-import { waitFor } from './wait-for.js';
 
 export interface GitDaemon {
   /** `git://127.0.0.1:<port>` — append `/<name>` for a repository under the base path. */

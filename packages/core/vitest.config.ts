@@ -1,3 +1,3 @@
 import { packageTestConfig } from '../../vitest.shared.js';
 
-export default packageTestConfig('@gitpaas/flags');
+export default packageTestConfig('@gitpaas/core');

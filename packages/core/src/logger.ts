@@ -1,0 +1,150 @@
+import pc from 'picocolors';
+import { pino } from 'pino';
+import type { Redactor } from './redact.js';
+
+/** What the gitpaas libraries log through (they never print); pino, console or any four-method object fits. */
+export interface Logger {
+  debug(msg: string, fields?: object): void;
+  info(msg: string, fields?: object): void;
+  warn(msg: string, fields?: object): void;
+  error(msg: string, fields?: object): void;
+}
+
+/** A logger that hands out scoped children (`sync`, `run`, `app`), all writing to one stream. */
+export interface ScopedLogger extends Logger {
+  child(component: string): ScopedLogger;
+}
+
+export type LogFormat = 'pretty' | 'json';
+export type Colors = ReturnType<typeof pc.createColors>;
+
+/** Where pretty lines go, with the colours they may use. */
+export interface LogStream {
+  write(text: string): void;
+  readonly colors: Colors;
+}
+
+const noop = () => {};
+export const silentLogger: ScopedLogger = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child: () => silentLogger,
+};
+
+/** Wraps a logger so nothing secret reaches it, whatever the caller passes. */
+export function redactingLogger(logger: Logger, redactor: Redactor): Logger {
+  const wrap =
+    (level: keyof Logger) =>
+    (msg: string, fields?: object): void => {
+      if (fields === undefined) logger[level](redactor.redact(msg));
+      else logger[level](redactor.redact(msg), redactor.redactValue(fields));
+    };
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+}
+
+export interface LoggerOptions {
+  format: LogFormat;
+  /** Pretty lines go here (default: stderr, coloured when it is a terminal). JSON always goes to fd 2. */
+  stream?: LogStream;
+  /** Log debug lines too (`-v`, or DEBUG=gitpaas:*). */
+  debug?: boolean;
+  /** JSON only: trace lines too (git-sync's -v 5). */
+  trace?: boolean;
+  /** The component of the root logger (`git-sync`, `reloader`); children name their own. */
+  name?: string;
+}
+
+/** One logger for every bin: readable lines for people, or JSON lines (pino) for machines. */
+export function createLogger(options: LoggerOptions): ScopedLogger {
+  return options.format === 'json' ? jsonLogger(options) : prettyLogger(options, options.name);
+}
+
+/** DEBUG=gitpaas:* (or DEBUG=*, or DEBUG=gitpaas:<name>) turns on debug lines, as in vite and the debug package. */
+export function debugRequested(env: NodeJS.ProcessEnv, name?: string): boolean {
+  return (env.DEBUG ?? '')
+    .split(/[\s,]+/)
+    .some(
+      (part) =>
+        part === '*' || part === 'gitpaas:*' || part === 'gitpaas' || (name && part === `gitpaas:${name}`),
+    );
+}
+
+function jsonLogger(options: LoggerOptions): ScopedLogger {
+  // Synchronous writes: a line logged right before exit is never lost.
+  const root = pino(
+    {
+      level: options.trace ? 'trace' : options.debug ? 'debug' : 'info',
+      base: { pid: process.pid },
+      ...(options.name ? { name: options.name } : {}),
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ dest: 2, sync: true }),
+  );
+  const wrap = (target: pino.Logger): ScopedLogger => ({
+    debug: (msg, fields) => target.debug(fields ?? {}, msg),
+    info: (msg, fields) => target.info(fields ?? {}, msg),
+    warn: (msg, fields) => target.warn(fields ?? {}, msg),
+    error: (msg, fields) => target.error(fields ?? {}, msg),
+    child: (component) => wrap(target.child({ component })),
+  });
+  return wrap(root);
+}
+
+type Level = keyof Logger;
+const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+function stderrStream(): LogStream {
+  const colored = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  return { write: (text) => void process.stderr.write(text), colors: pc.createColors(colored) };
+}
+
+function prettyLogger(options: LoggerOptions, component: string | undefined): ScopedLogger {
+  const stream = options.stream ?? stderrStream();
+  const { colors } = stream;
+  const min = options.debug ? RANK.debug : RANK.info;
+  const paint: Record<Level, (text: string) => string> = {
+    debug: colors.dim,
+    info: (text) => text,
+    warn: colors.yellow,
+    error: colors.red,
+  };
+  const line = (level: Level) => (msg: string, fields?: object) => {
+    if (RANK[level] < min) return;
+    const time = colors.dim(new Date().toTimeString().slice(0, 8));
+    const tag = component ? `${colors.cyan(component.padEnd(5))} ` : '';
+    const extra = formatFields(fields);
+    stream.write(`${time} ${tag}${paint[level](msg)}${extra ? ` ${colors.dim(extra)}` : ''}\n`);
+  };
+  return {
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    child: (name) => prettyLogger({ ...options, stream }, name),
+  };
+}
+
+/** `key=value` pairs; strings with spaces quoted, errors as their message, full hashes short. */
+export function formatFields(fields: object | undefined): string {
+  if (!fields) return '';
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    parts.push(`${key}=${formatValue(value)}`);
+  }
+  return parts.join(' ');
+}
+
+function formatValue(value: unknown): string {
+  if (value instanceof Error) return JSON.stringify(value.message);
+  if (typeof value === 'string') {
+    // A full commit hash reads better short; JSON logs keep it whole.
+    if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value)) return value.slice(0, 7);
+    return /^[\w./:@+-]+$/.test(value) ? value : JSON.stringify(value);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return JSON.stringify(value);
+}

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { descendantsOf, groupAlive, processTable, readProcess, signalGroup, signalProcess } from './proc.js';
+
+const linux = process.platform === 'linux';
+const started: number[] = [];
+
+afterEach(() => {
+  for (const pid of started.splice(0)) signalGroup(pid, 'SIGKILL');
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe.skipIf(!linux)('the process table (/proc; Linux only)', () => {
+  it('finds every descendant of a process, also one that left for its own session', async () => {
+    // sh → sleep, and sh → setsid sleep (a new session and group: it escapes the group)
+    const child = spawn('sh', ['-c', 'sleep 30 & setsid sleep 31 & wait'], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    started.push(child.pid!);
+    await until(() => descendantsOf(child.pid!).length >= 2, 'two sleeps');
+    const kids = descendantsOf(child.pid!);
+    expect(kids.every((info) => info.ppid === child.pid)).toBe(true);
+    const own = readProcess(child.pid!)!;
+    expect(kids.some((info) => info.sid !== own.sid)).toBe(true);
+    expect(kids.some((info) => info.pgid === own.pgid)).toBe(true);
+    expect(groupAlive(own.pgid)).toBe(true);
+    for (const info of kids) signalProcess(info, 'SIGKILL');
+    signalGroup(own.pgid, 'SIGKILL');
+    await until(() => !groupAlive(own.pgid), 'the group to be gone');
+  });
+
+  it('never signals a pid whose start time no longer matches (a reused pid)', () => {
+    const self = readProcess(process.pid)!;
+    expect(self.startTime).toBeGreaterThan(0);
+    expect(processTable().some((info) => info.pid === process.pid)).toBe(true);
+    expect(signalProcess({ pid: process.pid, startTime: self.startTime + 1 }, 'SIGTERM')).toBe(false);
+    expect(
+      signalProcess({ pid: process.pid, startTime: self.startTime }, 0 as unknown as NodeJS.Signals),
+    ).toBe(true);
+    expect(readProcess(2 ** 22 + 7)).toBeNull();
+  });
+});
