@@ -63,7 +63,7 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
       return name === undefined ? 2 : 0;
     }
     if (name === '--version' || name === '-V') {
-      out.write(`${version()}\n`);
+      out.write(`gitpaas ${version()}\n`);
       return 0;
     }
     const command = commands.find((c) => c.name === name);
