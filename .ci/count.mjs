@@ -38,7 +38,9 @@ function skippedTests(report) {
   for (const suite of report.testResults ?? []) {
     for (const test of suite.assertionResults ?? []) {
       if (['skipped', 'pending', 'todo', 'disabled'].includes(test.status)) {
-        names.push(`${suite.name.replace(/^.*\/(packages|deploy|benchmarks)\//, '$1/')}: ${test.fullName ?? test.title}`);
+        names.push(
+          `${suite.name.replace(/^.*\/(packages|deploy|benchmarks)\//, '$1/')}: ${test.fullName ?? test.title}`,
+        );
       }
     }
   }

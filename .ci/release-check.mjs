@@ -6,7 +6,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const workspaces = ['packages/core', 'packages/git-sync', 'packages/reloader', 'packages/cli', 'packages/test-utils', 'deploy', 'benchmarks'];
+const workspaces = [
+  'packages/core',
+  'packages/git-sync',
+  'packages/reloader',
+  'packages/cli',
+  'packages/test-utils',
+  'deploy',
+  'benchmarks',
+];
 const problems = [];
 const manifests = new Map(
   workspaces.map((dir) => [dir, JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'))]),
@@ -18,14 +26,20 @@ for (const [dir, manifest] of manifests) {
     if (manifest.publishConfig) problems.push(`${manifest.name}: private but has publishConfig`);
     continue;
   }
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(root, dir), encoding: 'utf8' }))[0];
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: join(root, dir),
+      encoding: 'utf8',
+    }),
+  )[0];
   const files = new Set(packed.files.map((file) => file.path));
   for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']) {
     if (!files.has(needed)) problems.push(`${manifest.name}: the tarball lacks ${needed}`);
   }
   for (const [name, target] of Object.entries(manifest.bin ?? {})) {
     const path = join(root, dir, target);
-    if (!files.has(target.replace(/^\.\//, ''))) problems.push(`${manifest.name}: bin ${name} (${target}) is not packed`);
+    if (!files.has(target.replace(/^\.\//, '')))
+      problems.push(`${manifest.name}: bin ${name} (${target}) is not packed`);
     else if (!(statSync(path).mode & 0o111)) problems.push(`${manifest.name}: bin ${name} is not executable`);
   }
   for (const [dep, range] of Object.entries(manifest.dependencies ?? {})) {
@@ -51,7 +65,8 @@ for (const [bin, args, expected] of checks) {
   } catch (error) {
     out = String(error.message);
   }
-  if (!out.startsWith(expected)) problems.push(`${bin} ${args.join(' ')}: printed "${out}", expected "${expected}…"`);
+  if (!out.startsWith(expected))
+    problems.push(`${bin} ${args.join(' ')}: printed "${out}", expected "${expected}…"`);
 }
 
 for (const problem of problems) console.log(`release: ${problem}`);
