@@ -30,7 +30,7 @@ COMPOSE_STATUS_PORT=19091
 POD_APP_PORT=19180 # fixed in deploy/k8s/overlays/podman-ci
 POD_SYNC_PORT=19181
 POD_STATUS_PORT=19190
-POD=gitpaas-pod-0 # podman names the Deployment's pod <name>-pod-0, containers <pod>-<container>
+POD=gitpaas-ci # the Pod of overlays/podman-ci; podman names its containers <pod>-<container>
 REPO_URL=git://127.0.0.1:$GIT_PORT/app.git
 HTTP_REPO_URL=http://127.0.0.1:$GIT_HTTP_PORT/app.git # basic auth: $GIT_USER + secrets/git-password
 
@@ -96,7 +96,7 @@ install_packages() {
   local missing=() pkg
   # catatonit by name: podman only Recommends it and docker.io's tini satisfies that, but
   # podman 4.3 needs catatonit for its pause image
-  for pkg in docker.io docker-compose debootstrap podman catatonit git curl; do
+  for pkg in docker.io docker-compose debootstrap podman catatonit git curl etcd-server; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -108,7 +108,7 @@ install_packages() {
 ports_free() {
   local port busy=0
   for port in "$GIT_PORT" "$GIT_HTTP_PORT" "$COMPOSE_APP_PORT" "$COMPOSE_SYNC_PORT" "$COMPOSE_STATUS_PORT" \
-    "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT"; do
+    "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT" "$KUBE_ETCD_PORT" "$((KUBE_ETCD_PORT + 1))" "$KUBE_API_PORT"; do
     if [ -n "$(ss -Hltn "sport = :$port")" ]; then
       echo "port $port is in use on this machine; stop what listens there (ss -ltnp 'sport = :$port')"
       busy=1
@@ -450,7 +450,12 @@ pod_down() {
   }
 }
 
-# ---------------------------------------------------------------- (c) teardown
+# ---------------------------------------------------------------- (c) a real API server
+
+# shellcheck source=SCRIPTDIR/kube-api.sh
+. "$HERE/kube-api.sh"
+
+# ---------------------------------------------------------------- (d) teardown
 
 teardown_clean() {
   local left filter=()
@@ -490,6 +495,7 @@ cleanup() {
     wait "$pid" 2>/dev/null
   done
   stop_dockerd
+  kube_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -554,6 +560,14 @@ check "podman: a broken push is published but never switched to; the old revisio
 check "podman: securityContext applied (1000:1000, read-only root), liveness checks pass" pod_hardened
 check "podman: kube down removes the pod, its containers and emptyDir volumes" pod_down
 
-say "(c) teardown"
+say "(c) a real Kubernetes API server"
+setup "API server: etcd + kube-apiserver on 127.0.0.1" kube_start
+check "api server: deploy/k8s applies (server dry run, apply, empty diff)" kube_apply k8s
+check "api server: overlays/example applies (server dry run, apply, empty diff)" kube_apply k8s/overlays/example
+check "api server: overlays/podman-ci applies (server dry run, apply, empty diff)" kube_apply k8s/overlays/podman-ci
+check "api server: a manifest with an unknown field is rejected" kube_rejects
+kube_stop
+
+say "(d) teardown"
 check "teardown: no container or volume left, our dockerd stopped, its netns unmounted" teardown_clean
 finish

@@ -19,6 +19,12 @@ const DIRS = ['k8s', 'k8s/overlays/example', 'k8s/overlays/podman-ci'];
 
 const render = (dir: string) => objects(kustomize(dir));
 const deployment = (dir: string) => render(dir).find((o) => o.kind === 'Deployment');
+/** What runs the pods: the Deployment, or in overlays/podman-ci a bare Pod with its pod template. */
+const workload = (dir: string) => render(dir).find((o) => o.kind === 'Deployment' || o.kind === 'Pod');
+const podSpecOf = (objs: Yaml[]) => {
+  const w = objs.find((o) => o.kind === 'Deployment' || o.kind === 'Pod');
+  return w.kind === 'Pod' ? w.spec : w.spec.template.spec;
+};
 const envOf = (container: Yaml) =>
   Object.fromEntries((container.env ?? []).map((e: Yaml) => [e.name, e.value]));
 const byName = (list: Yaml[], name: string) => list.find((c) => c.name === name);
@@ -28,13 +34,14 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     '%s renders objects that validate against the API schemas, with no unknown field',
     async (dir) => {
       const results = await validateManifests(kustomize(dir));
-      expect(results.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+      const runs = dir.endsWith('podman-ci') ? 'Pod' : 'Deployment';
+      expect(results.map((r) => r.kind).sort()).toEqual(['ConfigMap', runs, 'Service']);
       for (const r of results) expect(r.errors, `${r.kind}/${r.name}`).toEqual([]);
     },
   );
 
   it.each(DIRS)('%s runs no container as root', (dir) => {
-    expect(rootContainers(deployment(dir))).toEqual([]);
+    expect(rootContainers(workload(dir))).toEqual([]);
   });
 
   it('deploy/k8s: an init container syncs once, then the sidecar and the app share an emptyDir', () => {
@@ -105,7 +112,7 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     const objs = render(dir);
     const gitSync = flagNames('git-sync');
     const reloader = flagNames('reloader');
-    const pod = objs.find((o) => o.kind === 'Deployment').spec.template.spec;
+    const pod = podSpecOf(objs);
     const syncEnvs = [
       ...Object.keys(objs.find((o) => o.kind === 'ConfigMap').data),
       ...[...pod.initContainers, byName(pod.containers, 'git-sync')].flatMap((c) => Object.keys(envOf(c))),
@@ -127,9 +134,15 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     expect(sync.GITSYNC_TRIGGER_SECRET_FILE).toMatch(/^\/etc\//);
   });
 
-  it('overlays/podman-ci: host network, OnFailure, no ports, loopback only, the e2e ports and repository', () => {
+  it('overlays/podman-ci: the base pod template as a bare Pod (OnFailure), host network, no ports, the e2e ports and repository', () => {
     const objs = render('k8s/overlays/podman-ci');
-    const pod = objs.find((o) => o.kind === 'Deployment').spec.template.spec;
+    expect(objs.some((o) => o.kind === 'Deployment')).toBe(false);
+    const pod = podSpecOf(objs);
+    const base = deployment('k8s').spec.template.spec;
+    expect(pod.initContainers.map((c: Yaml) => c.name)).toEqual(base.initContainers.map((c: Yaml) => c.name));
+    expect(pod.containers.map((c: Yaml) => c.name)).toEqual(base.containers.map((c: Yaml) => c.name));
+    expect(pod.volumes).toEqual(base.volumes);
+    expect(pod.securityContext).toEqual(base.securityContext);
     expect(pod.hostNetwork).toBe(true);
     expect(pod.restartPolicy).toBe('OnFailure');
     for (const c of [...pod.initContainers, ...pod.containers]) expect(c.ports, c.name).toBeUndefined();

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEPLOY, hasCommand } from './helpers.js';
 
-const SCRIPTS = ['e2e/run.sh', 'images/build.sh', 'images/base/build-base.sh'];
+const SCRIPTS = [
+  'e2e/run.sh',
+  'e2e/kube-api.sh',
+  'e2e/kube-apiserver.sh',
+  'images/build.sh',
+  'images/base/build-base.sh',
+];
 const hasShellcheck = hasCommand('shellcheck');
 
 describe('shell scripts', () => {
