@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from './logger.js';
+import type { Logger } from '@gitpaas/core';
 
 export type ReleaseOutcome = 'starting' | 'live' | 'failed' | 'superseded' | 'retired';
 
