@@ -66,6 +66,6 @@ export {
   signalProcess,
 } from './proc.js';
 export { MIN_SECRET_LENGTH, REDACTED, Redactor } from './redact.js';
-export { type Deadline, deadline, sleep } from './timers.js';
+export { type Deadline, deadline, sleep, whenAborted } from './timers.js';
 export { splitUrlCredentials, type UrlCredentials } from './url-credentials.js';
 export { type WaitForOptions, waitFor } from './wait.js';

@@ -25,8 +25,10 @@ describe.skipIf(!linux)('the process table (/proc; Linux only)', () => {
       stdio: 'ignore',
     });
     started.push(child.pid!);
-    await until(() => descendantsOf(child.pid!).length >= 2, 'two sleeps');
-    const kids = descendantsOf(child.pid!);
+    // Both have exec'd sleep (the command name says so), so setsid has run.
+    const sleeps = () => descendantsOf(child.pid!).filter((info) => info.comm === 'sleep');
+    await until(() => sleeps().length === 2, 'two sleeps');
+    const kids = sleeps();
     expect(kids.every((info) => info.ppid === child.pid)).toBe(true);
     const own = readProcess(child.pid!)!;
     expect(kids.some((info) => info.sid !== own.sid)).toBe(true);

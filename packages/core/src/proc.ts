@@ -9,6 +9,8 @@ export interface ProcessInfo {
   /** R, S, D, Z (zombie), X (dead) … */
   state: string;
   startTime: number;
+  /** The command name (at most 15 characters, as in `ps -o comm`). */
+  comm: string;
 }
 
 /** Reads one process's /proc/<pid>/stat; null when it is gone (or not on Linux). */
@@ -20,9 +22,11 @@ export function readProcess(pid: number): ProcessInfo | null {
     return null;
   }
   // Fields after the last ')' (the command name may hold spaces or parentheses): state ppid pgrp session …
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
   return {
     pid,
+    comm: stat.slice(stat.indexOf('(') + 1, close),
     state: fields[0] ?? '?',
     ppid: Number(fields[1]),
     pgid: Number(fields[2]),

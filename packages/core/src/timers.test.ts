@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { deadline, sleep } from './timers.js';
+import { deadline, sleep, whenAborted } from './timers.js';
 
 describe('deadline', () => {
   it('aborts with a TimeoutError when the time is up', async () => {
@@ -52,5 +52,21 @@ describe('sleep', () => {
     controller.abort();
     await slept;
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe('whenAborted', () => {
+  it('resolves when the signal aborts, and at once when it already has', async () => {
+    const controller = new AbortController();
+    let resolved = false;
+    const pending = whenAborted(controller.signal).then(() => {
+      resolved = true;
+    });
+    await sleep(10);
+    expect(resolved).toBe(false);
+    controller.abort();
+    await pending;
+    expect(resolved).toBe(true);
+    await whenAborted(controller.signal);
   });
 });

@@ -63,3 +63,9 @@ export function sleep(ms: number, signal?: AbortSignal, unref = false): Promise<
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/** Resolves when the signal aborts, at once if it already has (`events.once` would wait forever then). */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

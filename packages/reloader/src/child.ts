@@ -1,8 +1,7 @@
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { deadline, groupAlive, signalGroup, sleep, whenAborted } from '@gitpaas/core';
 import { execa, type ResultPromise } from 'execa';
-import { groupAlive, signalGroup } from './group.js';
 
 export interface ChildExit {
   code: number | null;
@@ -16,8 +15,11 @@ export interface SpawnInput {
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Run `command[0]` through the shell (for `--build "npm ci"` and one-string commands). */
-  shell?: boolean;
+  shell: boolean;
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** How `stop()` ends the group: this signal, then SIGKILL after `stopTimeout` ms. */
+  stopSignal: NodeJS.Signals;
+  stopTimeout: number;
 }
 
 /** Every group leader still running, so an unexpected exit of the reloader can SIGKILL them. */
@@ -38,14 +40,18 @@ export class Child {
   readonly spawned: Promise<boolean>;
   exit: ChildExit | null = null;
   private stopping: Promise<ChildExit> | null = null;
+  private readonly stopSignal: NodeJS.Signals;
+  private readonly stopTimeout: number;
 
   constructor(input: SpawnInput) {
+    this.stopSignal = input.stopSignal;
+    this.stopTimeout = input.stopTimeout;
     const [file, ...args] = input.command;
     const subprocess: ResultPromise = execa(file!, args, {
       cwd: input.cwd,
       env: input.env,
       extendEnv: false,
-      shell: input.shell ?? false,
+      shell: input.shell,
       detached: true,
       cleanup: false,
       stdin: 'ignore',
@@ -94,11 +100,17 @@ export class Child {
   }
 
   /**
-   * Stops the whole process group: `signal`, then SIGKILL after `timeoutMs` if anything in the
-   * group is still alive. Also cleans up grandchildren left behind by a child that already exited.
+   * Stops the whole process group: the stop signal, then SIGKILL after the stop timeout if anything
+   * in the group is still alive. Also cleans up grandchildren left behind by a child that already exited.
    */
-  stop(signal: NodeJS.Signals, timeoutMs: number): Promise<ChildExit> {
-    this.stopping ??= this.stopGroup(signal, timeoutMs);
+  stop(): Promise<ChildExit> {
+    this.stopping ??= this.stopGroup(this.stopSignal, this.stopTimeout);
+    return this.stopping;
+  }
+
+  /** SIGKILLs the whole group at once (a crashed app's leftovers), unless a stop is already under way. */
+  kill(): Promise<ChildExit> {
+    this.stopping ??= this.stopGroup('SIGKILL', 0);
     return this.stopping;
   }
 
@@ -106,10 +118,14 @@ export class Child {
     const pgid = this.pid;
     if (pgid === undefined) return this.exited;
     if (signalGroup(pgid, signal)) {
-      const deadline = Date.now() + timeoutMs;
       // unref'd: a child that exits early must not keep the host process alive for the whole grace
-      await Promise.race([this.exited, sleep(timeoutMs, undefined, { ref: false })]);
-      while (groupAlive(pgid) && Date.now() < deadline) await sleep(50);
+      const grace = deadline(timeoutMs, [], true);
+      try {
+        await Promise.race([this.exited, whenAborted(grace.signal)]);
+        while (groupAlive(pgid) && !grace.signal.aborted) await sleep(50);
+      } finally {
+        grace.clear();
+      }
       if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
     }
     const exit = await this.exited;
@@ -127,4 +143,10 @@ export function exitStatus(exit: ChildExit | null): number {
     return 128 + (constants.signals[exit.signal as NodeJS.Signals] ?? 15);
   }
   return 1;
+}
+
+/** How a process ended, for messages: "exited with code 3", "was killed by SIGKILL", "could not start (…)". */
+export function describeExit(exit: ChildExit): string {
+  if (exit.error) return `could not start (${exit.error})`;
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }

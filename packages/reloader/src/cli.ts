@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { FlagError, parseOptions, renderHelp } from '@gitpaas/core';
-import { pino } from 'pino';
-import { ReloaderError } from './errors.js';
+import {
+  createLogger,
+  debugRequested,
+  exitCodeOf,
+  FlagError,
+  type Logger,
+  oneLine,
+  parseOptions,
+  renderHelp,
+} from '@gitpaas/core';
 import { shortRevision } from './format.js';
-import type { Logger } from './logger.js';
 import { options, toReloaderOptions } from './options.js';
 import { runUnderInit } from './pid1.js';
-import { createReloader, type Reloader } from './reloader.js';
+import { createReloader } from './reloader.js';
+import type { Reloader } from './types.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -22,35 +29,8 @@ const HELP = {
 };
 
 function fail(error: unknown): never {
-  const usage = error instanceof FlagError || (error instanceof ReloaderError && error.exitCode === 2);
-  process.stderr.write(`reloader: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(usage ? 2 : 1);
-}
-
-function debugEnabled(): boolean {
-  return /(^|,)gitpaas:(\*|reloader)/.test(process.env.DEBUG ?? '');
-}
-
-function prettyLogger(): Logger {
-  const write = (level: string) => (msg: string, fields?: object) => {
-    const extra = Object.entries(fields ?? {})
-      .filter(([, value]) => value !== undefined && value !== null)
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-      .join(' ');
-    process.stderr.write(`[reloader] ${level}${msg}${extra ? ` ${extra}` : ''}\n`);
-  };
-  const debug = debugEnabled() ? write('debug: ') : () => {};
-  return { debug, info: write(''), warn: write('warning: '), error: write('error: ') };
-}
-
-function jsonLogger(): Logger {
-  const log = pino({ name: 'reloader', level: debugEnabled() ? 'debug' : 'info' }, pino.destination(2));
-  return {
-    debug: (msg, fields) => log.debug(fields ?? {}, msg),
-    info: (msg, fields) => log.info(fields ?? {}, msg),
-    warn: (msg, fields) => log.warn(fields ?? {}, msg),
-    error: (msg, fields) => log.error(fields ?? {}, msg),
-  };
+  process.stderr.write(`reloader: ${oneLine(error)}\n`);
+  process.exit(exitCodeOf(error));
 }
 
 async function main(): Promise<void> {
@@ -80,7 +60,11 @@ async function main(): Promise<void> {
     }
     const reloaderOptions = toReloaderOptions(parsed.values, parsed.rest);
     json = reloaderOptions.logFormat === 'json';
-    logger = json ? jsonLogger() : prettyLogger();
+    logger = createLogger({
+      format: json ? 'json' : 'pretty',
+      debug: debugRequested(process.env, 'reloader'),
+      name: 'reloader',
+    });
     // Node does not reap orphaned grandchildren; as PID 1 without tini to hand over to, they pile up.
     if (process.pid === 1) {
       logger.warn(

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sleep } from '@gitpaas/core';
+import { makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DirWatcher, ignoreMatcher } from './dir-watch.js';
 
 describe('ignore globs', () => {
@@ -22,55 +26,44 @@ describe('ignore globs', () => {
 });
 
 describe('DirWatcher', () => {
+  let watcher: DirWatcher | undefined;
+  afterEach(async () => {
+    await watcher?.stop();
+    watcher = undefined;
+    await removeTempDirs();
+  });
+
   it('fires within --max-wait while changes keep coming', async () => {
-    const { mkdtemp, mkdir, rm, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { setTimeout: sleep } = await import('node:timers/promises');
-    const dir = await mkdtemp(join(tmpdir(), 'reloader-dirwatch-'));
+    const dir = await makeTempDir('reloader-dirwatch-');
     await mkdir(join(dir, 'node_modules'));
     const fired: number[] = [];
     // The debounce alone would never fire while writes keep coming every 50 ms.
-    const watcher = new DirWatcher(dir, ['node_modules'], 60_000, 300, (files) => fired.push(files));
-    try {
-      await watcher.start();
-      const deadline = Date.now() + 20_000;
-      for (let i = 0; fired.length === 0 && Date.now() < deadline; i++) {
-        await writeFile(join(dir, `busy${i % 3}.js`), String(i));
-        await sleep(50);
-      }
-      expect(fired.length).toBe(1);
-      expect(fired[0]).toBeGreaterThan(0);
-    } finally {
-      await watcher.stop();
-      await rm(dir, { recursive: true, force: true });
+    watcher = new DirWatcher(dir, ['node_modules'], 60_000, 300, (files) => fired.push(files));
+    await watcher.start();
+    const deadline = Date.now() + 20_000;
+    for (let i = 0; fired.length === 0 && Date.now() < deadline; i++) {
+      await writeFile(join(dir, `busy${i % 3}.js`), String(i));
+      await sleep(50);
     }
+    expect(fired.length).toBe(1);
+    expect(fired[0]).toBeGreaterThan(0);
   });
 
   it('does not count changes under ignored paths', async () => {
-    const { mkdtemp, mkdir, rm, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = await mkdtemp(join(tmpdir(), 'reloader-dirwatch-'));
+    const dir = await makeTempDir('reloader-dirwatch-');
     await mkdir(join(dir, 'node_modules', 'pkg'), { recursive: true });
     await mkdir(join(dir, '.git'));
     const fired: number[] = [];
-    const watcher = new DirWatcher(dir, ['.git', 'node_modules'], 300, 5000, (files) => fired.push(files));
-    try {
-      await watcher.start();
-      for (let i = 0; i < 20; i++) {
-        await writeFile(join(dir, 'node_modules', 'pkg', `f${i}.js`), String(i));
-        await writeFile(join(dir, '.git', `obj${i}`), String(i));
-      }
-      await writeFile(join(dir, 'real.js'), 'real');
-      const deadline = Date.now() + 20_000;
-      while (fired.length === 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
-      // Only the one real file's event(s): the 40 ignored writes were never seen.
-      expect(fired[0]).toBeGreaterThan(0);
-      expect(fired[0]).toBeLessThanOrEqual(2);
-    } finally {
-      await watcher.stop();
-      await rm(dir, { recursive: true, force: true });
+    watcher = new DirWatcher(dir, ['.git', 'node_modules'], 300, 5000, (files) => fired.push(files));
+    await watcher.start();
+    for (let i = 0; i < 20; i++) {
+      await writeFile(join(dir, 'node_modules', 'pkg', `f${i}.js`), String(i));
+      await writeFile(join(dir, '.git', `obj${i}`), String(i));
     }
+    await writeFile(join(dir, 'real.js'), 'real');
+    await waitFor(() => fired.length > 0, { timeout: 20_000, message: 'the change of real.js' });
+    // Only the one real file's event(s): the 40 ignored writes were never seen.
+    expect(fired[0]).toBeGreaterThan(0);
+    expect(fired[0]).toBeLessThanOrEqual(2);
   });
 });

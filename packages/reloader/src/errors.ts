@@ -1,3 +1,5 @@
+import { GitpaasError, USAGE_EXIT_CODE } from '@gitpaas/core';
+
 export type ReloaderErrorCode =
   | 'E_NO_COMMAND'
   | 'E_PORT_IN_USE'
@@ -11,18 +13,8 @@ export type ReloaderErrorCode =
 const USAGE_CODES = new Set<ReloaderErrorCode>(['E_NO_COMMAND', 'E_PORT_IN_USE', 'E_WATCH_MISSING']);
 
 /** The one error class of @gitpaas/reloader: a stable `code`, a message that says what to do, `cause` kept. */
-export class ReloaderError extends Error {
-  override name = 'ReloaderError';
-  constructor(
-    readonly code: ReloaderErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-
-  /** 2 for usage errors, 1 for runtime failures. */
-  get exitCode(): number {
-    return USAGE_CODES.has(this.code) ? 2 : 1;
+export class ReloaderError extends GitpaasError<ReloaderErrorCode> {
+  constructor(code: ReloaderErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, exitCode: USAGE_CODES.has(code) ? USAGE_EXIT_CODE : 1 });
   }
 }

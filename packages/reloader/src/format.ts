@@ -9,3 +9,8 @@ export function formatMs(ms: number): string {
 export function shortRevision(revision: string | null): string {
   return revision ? revision.slice(0, 7) : 'app';
 }
+
+/** An error's message (anything else as a string), for a release's reason. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,6 +1,6 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from './logger.js';
+import type { Logger } from '@gitpaas/core';
 
 export type ReleaseOutcome = 'starting' | 'live' | 'failed' | 'superseded' | 'retired';
 
@@ -20,6 +20,8 @@ export interface Release {
 
 const KEPT_IN_MEMORY = 100;
 const LOADED_FROM_DISK = 50;
+/** releases.jsonl keeps the final lines of this many releases, rewritten once it has twice as many lines. */
+export const KEPT_ON_DISK = 200;
 
 /** The release ledger: newest first in memory, and one JSON line per transition in `releases.jsonl`. */
 export class Ledger {
@@ -27,10 +29,13 @@ export class Ledger {
   private nextId = 1;
   private writes: Promise<void> = Promise.resolve();
   private readonly file: string | null;
+  /** Lines in the file, so it is rotated before it grows without bound. */
+  private lines = 0;
 
   constructor(
     stateDir: string | undefined,
     private readonly logger: Logger,
+    private readonly keep = KEPT_ON_DISK,
   ) {
     this.file = stateDir ? join(stateDir, 'releases.jsonl') : null;
   }
@@ -45,16 +50,8 @@ export class Ledger {
     } catch {
       return;
     }
-    const byId = new Map<number, Release>();
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const release = JSON.parse(line) as Release;
-        if (typeof release.id === 'number') byId.set(release.id, release);
-      } catch {
-        // A torn last line from a crash is skipped; the rest of the ledger is still good.
-      }
-    }
+    const byId = finalStates(text);
+    this.lines = text.split('\n').filter((line) => line.trim()).length;
     const ids = [...byId.keys()].sort((a, b) => b - a);
     this.nextId = (ids[0] ?? 0) + 1;
     for (const id of ids.slice(0, LOADED_FROM_DISK)) {
@@ -83,14 +80,43 @@ export class Ledger {
     const file = this.file;
     if (!file) return;
     const line = `${JSON.stringify(release)}\n`;
-    this.writes = this.writes.then(() =>
-      appendFile(file, line).catch((error: unknown) =>
-        this.logger.warn('cannot append to the release ledger', { file, error: String(error) }),
-      ),
-    );
+    this.writes = this.writes.then(async () => {
+      try {
+        await appendFile(file, line);
+        if (++this.lines > this.keep * 2) await this.rotate(file);
+      } catch (error) {
+        this.logger.warn('cannot write the release ledger', { file, error: String(error) });
+      }
+    });
+  }
+
+  /** Rewrites the file with the final line of each of the newest releases, atomically (temp file + rename). */
+  private async rotate(file: string): Promise<void> {
+    const byId = finalStates(await readFile(file, 'utf8'));
+    const kept = [...byId.keys()].sort((a, b) => a - b).slice(-this.keep);
+    const text = kept.map((id) => `${JSON.stringify(byId.get(id))}\n`).join('');
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, text);
+    await rename(temp, file);
+    this.lines = kept.length;
   }
 
   flush(): Promise<void> {
     return this.writes;
   }
+}
+
+/** The last line of each release id: its final state. A torn line (a crash mid-write) is skipped. */
+function finalStates(text: string): Map<number, Release> {
+  const byId = new Map<number, Release>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const release = JSON.parse(line) as Release;
+      if (typeof release.id === 'number') byId.set(release.id, release);
+    } catch {
+      // The rest of the ledger is still good.
+    }
+  }
+  return byId;
 }

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Logger } from './logger.js';
+import type { Logger } from '@gitpaas/core';
 
 /** What the watched link points at: the resolved release directory and its revision (the hash). */
 export interface LinkTarget {

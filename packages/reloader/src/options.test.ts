@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlagError, parseOptions, replaceOptionsBlock } from '@gitpaas/core';
 import { describe, expect, it } from 'vitest';
-import { backoffMs, CRASH_BACKOFF } from './backoff.js';
-import { options, parseBind, toReloaderOptions } from './options.js';
+import { ReloaderError } from './errors.js';
+import { options, resolveOptions, toReloaderOptions } from './options.js';
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   const parsed = parseOptions(options, { argv, env });
@@ -40,17 +40,33 @@ describe('options', () => {
     expect(() => parse(['--http-bind', 'nope', '--', 'x'])).toThrow(/--http-bind: "nope" is not host:port/);
   });
 
-  it('reads host:port binds', () => {
-    expect(parseBind(':9090')).toEqual({ host: '0.0.0.0', port: 9090 });
-    expect(parseBind('127.0.0.1:9090')).toEqual({ host: '127.0.0.1', port: 9090 });
-    expect(parseBind('[::1]:9090')).toEqual({ host: '::1', port: 9090 });
-  });
-
-  it('backs off exponentially up to the cap', () => {
-    const delays = [1, 2, 3, 4, 5, 6, 7, 8].map((n) =>
-      backoffMs(n, CRASH_BACKOFF.baseMs, CRASH_BACKOFF.capMs),
+  it('resolves library options once: defaults from the table filled in, its ranges checked', () => {
+    const resolved = resolveOptions({ command: ['node', 'server.js'], readyTimeout: 1500 });
+    expect(resolved).toMatchObject({
+      readyTimeout: 1500,
+      drainTimeout: 30_000,
+      stopTimeout: 10_000,
+      stopSignal: 'SIGTERM',
+      waitTimeout: 300_000,
+      poll: 0,
+      ignore: ['.git', 'node_modules'],
+      host: '0.0.0.0',
+      cwd: process.cwd(),
+      env: process.env,
+    });
+    expect(() => resolveOptions({ command: ['x'], drainTimeout: -1 })).toThrow(
+      /^--drain-timeout: -1ms is too small/,
     );
-    expect(delays).toEqual([500, 1000, 2000, 4000, 8000, 15_000, 15_000, 15_000]);
+    expect(() => resolveOptions({ command: ['x'], port: 70_000 })).toThrow(FlagError);
+    const noCommand = (() => {
+      try {
+        resolveOptions({ command: [] });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(noCommand).toBeInstanceOf(ReloaderError);
+    expect(noCommand).toMatchObject({ code: 'E_NO_COMMAND', exitCode: 2 });
   });
 
   it('has a current options table in the README', async () => {

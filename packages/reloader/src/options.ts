@@ -1,4 +1,15 @@
-import { defineOptions, FlagError, type ParsedOptions } from '@gitpaas/core';
+import {
+  defineOptions,
+  FlagError,
+  type Logger,
+  type OptionValues,
+  type ParsedOptions,
+  parseBind,
+  type ResolvedValues,
+  resolveValues,
+  silentLogger,
+} from '@gitpaas/core';
+import { ReloaderError } from './errors.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
 
@@ -141,34 +152,48 @@ export const options = defineOptions({
 
 export type StopSignal = (typeof SIGNALS)[number];
 
-/** Everything createReloader takes; durations in milliseconds. */
-export interface ReloaderOptions {
+/** Everything createReloader takes; durations in milliseconds. The table's options come from the table. */
+export type ReloaderOptions = OptionValues<typeof options> & {
   /** The command to run, as argv (a single element with spaces runs through the shell). */
   command: string[];
-  watch?: string;
-  poll?: number;
-  waitTimeout?: number;
-  debounce?: number;
-  maxWait?: number;
-  ignore?: string[];
-  port?: number;
-  host?: string;
-  readyPath?: string;
-  readyTimeout?: number;
-  drainTimeout?: number;
-  build?: string;
-  stopSignal?: StopSignal;
-  stopTimeout?: number;
-  stateDir?: string;
-  httpBind?: string;
-  logFormat?: 'pretty' | 'json';
   /** Working directory when nothing is watched or in directory mode; defaults to process.cwd(). */
   cwd?: string;
   /** Environment for children; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Where the reloader logs (it never prints); silent by default. */
+  logger?: Logger;
+};
+
+/** ReloaderOptions after resolveOptions: every default filled in, so no code past the door falls back. */
+export type ResolvedOptions = ResolvedValues<typeof options> & {
+  command: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+};
+
+/**
+ * What createReloader does first: the table's defaults and type and range checks (FlagError naming
+ * the flag), a command required, the caller's directory, environment and logger otherwise.
+ */
+export function resolveOptions(input: ReloaderOptions): ResolvedOptions {
+  if (!input.command.length) {
+    throw new ReloaderError('E_NO_COMMAND', 'no command to run: pass the command and its arguments');
+  }
+  const values = resolveValues(options, input);
+  return {
+    ...values,
+    cwd: input.cwd ?? process.cwd(),
+    env: input.env ?? process.env,
+    logger: input.logger ?? silentLogger,
+  };
 }
 
-/** Turns parsed flag values (and the command after `--`) into ReloaderOptions; throws FlagError on bad input. */
+/**
+ * Turns parsed flag values (and the command after `--`) into ReloaderOptions, checking what the
+ * table cannot say: a command is required, --ready-path starts with /, --http-bind is host:port.
+ * Throws FlagError on bad input.
+ */
 export function toReloaderOptions(values: ParsedOptions['values'], command: string[]): ReloaderOptions {
   if (command.length === 0 || !command[0]) {
     throw new FlagError(
@@ -185,24 +210,8 @@ export function toReloaderOptions(values: ParsedOptions['values'], command: stri
     );
   }
   const httpBind = values.httpBind as string | undefined;
-  if (httpBind !== undefined) parseBind(httpBind);
-  const out: ReloaderOptions = { command };
-  for (const [key, value] of Object.entries(values)) {
-    if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
-  }
-  return out;
-}
-
-/** `127.0.0.1:9090`, `:9090`, `[::1]:9090` → host and port; throws FlagError naming --http-bind. */
-export function parseBind(text: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
-  const port = Number(match?.[3]);
-  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new FlagError(
-      'E_BAD_FLAG',
-      `--http-bind: "${text}" is not host:port, e.g. 127.0.0.1:9090 or :9090`,
-      '--http-bind',
-    );
-  }
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+  if (httpBind !== undefined) parseBind(httpBind, '--http-bind');
+  const out: Record<string, unknown> = { command };
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key] = value;
+  return out as ReloaderOptions;
 }

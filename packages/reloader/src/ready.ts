@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChildExit } from './child.js';
+import { deadline, sleep } from '@gitpaas/core';
+import { type ChildExit, describeExit } from './child.js';
 import { ReloaderError } from './errors.js';
 import { formatMs } from './format.js';
 
@@ -22,41 +22,42 @@ export interface ReadyInput {
 
 /** Waits until the child on `port` is ready; throws E_EXITED or E_NOT_READY (or the abort reason). */
 export async function waitReady(input: ReadyInput): Promise<void> {
-  const deadline = Date.now() + input.timeoutMs;
+  const limit = deadline(input.timeoutMs, [input.signal]);
   let exit: ChildExit | null = null;
   void input.exited.then((e) => {
     exit = e;
   });
   let last = 'nothing answered yet';
   let pause = FIRST_POLL_MS;
-  for (;;) {
-    input.signal.throwIfAborted();
-    if (exit) throw exitedError(exit);
-    const result = await attempt(input.port, input.path);
-    if (result === true) {
+  try {
+    for (;;) {
+      input.signal.throwIfAborted();
       if (exit) throw exitedError(exit);
-      return;
+      const result = await attempt(input.port, input.path);
+      if (result === true) {
+        if (exit) throw exitedError(exit);
+        return;
+      }
+      last = result;
+      if (limit.timedOut) {
+        throw new ReloaderError(
+          'E_NOT_READY',
+          `not ready within ${formatMs(input.timeoutMs)} (${input.path ? `GET ${input.path}` : 'TCP connect'}: ${last}); fix the app or raise --ready-timeout`,
+        );
+      }
+      await sleep(pause, limit.signal);
+      pause = Math.min(MAX_POLL_MS, pause * 1.25);
     }
-    last = result;
-    if (Date.now() >= deadline) {
-      throw new ReloaderError(
-        'E_NOT_READY',
-        `not ready within ${formatMs(input.timeoutMs)} (${input.path ? `GET ${input.path}` : 'TCP connect'}: ${last}); fix the app or raise --ready-timeout`,
-      );
-    }
-    await sleep(Math.min(pause, Math.max(0, deadline - Date.now())), undefined, {
-      signal: input.signal,
-    }).catch(() => {});
-    pause = Math.min(MAX_POLL_MS, pause * 1.25);
+  } finally {
+    limit.clear();
   }
 }
 
 export function exitedError(exit: ChildExit): ReloaderError {
   if (exit.error) return new ReloaderError('E_SPAWN', `could not start the command: ${exit.error}`);
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
   return new ReloaderError(
     'E_EXITED',
-    `the new process ${how} before it was ready; see its last output lines`,
+    `the new process ${describeExit(exit)} before it was ready; see its last output lines`,
   );
 }
 

@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { freePort, makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../src/port.js';
-import { APP, BinProcess, get, hash, Layout, NODE, removeDir, tempDir, waitFor } from './helpers.js';
+import { APP, BinProcess, get, hash, Layout, NODE } from './helpers.js';
 
-let root: string | undefined;
 let bin: BinProcess | undefined;
 let blocker: Server | undefined;
 
@@ -14,8 +13,7 @@ afterEach(async () => {
   bin = undefined;
   blocker?.close();
   blocker = undefined;
-  await removeDir(root);
-  root = undefined;
+  await removeTempDirs();
 });
 
 async function usageError(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
@@ -51,14 +49,13 @@ describe('the reloader bin', () => {
     const port = await freePort();
     blocker = createServer();
     await new Promise<void>((done) => blocker?.listen(port, '127.0.0.1', done));
-    root = await tempDir();
     expect(await usageError(['--port', String(port), '--host', '127.0.0.1', '--', NODE, APP], {})).toMatch(
       new RegExp(`^reloader: --port ${port}: 127\\.0\\.0\\.1:${port} is already in use`),
     );
   });
 
   it('exits 2 when the watched path is still missing after --wait-timeout', async () => {
-    root = await tempDir();
+    const root = await makeTempDir('reloader-test-');
     expect(
       await usageError(['--watch', join(root, 'nothing'), '--wait-timeout', '200ms', '--', NODE, APP]),
     ).toMatch(/still missing after --wait-timeout 200ms/);
@@ -78,7 +75,7 @@ describe('the reloader bin', () => {
   });
 
   it('passes child output through with a revision prefix, reads GITPAAS_* env, serves status and metrics, keeps a ledger', async () => {
-    root = await tempDir();
+    const root = await makeTempDir('reloader-test-');
     const layout = new Layout(root);
     await layout.add(hash('cli1'));
     await layout.flip(hash('cli1'));
@@ -144,7 +141,7 @@ describe('the reloader bin', () => {
   });
 
   it('writes child output as JSON lines with --log-format json', async () => {
-    root = await tempDir();
+    const root = await makeTempDir('reloader-test-');
     const layout = new Layout(root);
     await layout.add(hash('json'));
     await layout.flip(hash('json'));

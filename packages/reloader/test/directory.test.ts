@@ -1,24 +1,20 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReloader, type Release, type Reloader } from '../src/index.js';
-import { removeDir, tempDir, waitFor } from './helpers.js';
 
-let root: string | undefined;
 let reloader: Reloader | undefined;
 
 afterEach(async () => {
   await reloader?.stop();
   reloader = undefined;
-  await removeDir(root);
-  root = undefined;
+  await removeTempDirs();
 });
 
 /** A worker (restart mode) watching a plain directory; every start prints a line. */
 async function setUp(build?: string) {
-  root = await tempDir();
-  const dir = join(root, 'src');
-  const { mkdir } = await import('node:fs/promises');
+  const dir = join(await makeTempDir('reloader-test-'), 'src');
   await mkdir(join(dir, 'node_modules'), { recursive: true });
   await writeFile(join(dir, 'index.js'), '0');
   const switches: Release[] = [];

@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { waitFor } from '@gitpaas/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ReloaderOptions } from '../src/index.js';
 import { ReloaderHarness } from './harness.js';
-import { get, hash, type LoadResult, load, revisionOf, waitFor } from './helpers.js';
+import { get, hash, type LoadResult, load, revisionOf } from './helpers.js';
 
 const harness = new ReloaderHarness({ readyPath: '/healthz', drainTimeout: 5000 });
 afterEach(() => harness.cleanUp());
@@ -131,6 +132,30 @@ describe('handoff', () => {
 
     // At the end of the drain the old child is stopped and closes with 1001 "going away".
     expect(await closed).toBe(1001);
+  });
+
+  it('logs a listener that throws and carries on: the release goes live, and the next one too', async () => {
+    const errors: string[] = [];
+    const quiet = () => {};
+    const logger = { debug: quiet, info: quiet, warn: quiet, error: (msg: string) => errors.push(msg) };
+    const { layout, port, reloader, liveOn } = await setUp({ logger });
+    reloader.on('switch', () => {
+      throw new Error('a bug in the listener');
+    });
+    await layout.add(hash('l1'));
+    await layout.flip(hash('l1'));
+    await reloader.start();
+    await liveOn(hash('l1'));
+    expect(revisionOf(await get(port))).toBe(hash('l1'));
+    await layout.add(hash('l2'));
+    await layout.flip(hash('l2'));
+    await liveOn(hash('l2'));
+    await waitFor(async () => revisionOf(await get(port)) === hash('l2'), { message: 'l2 serving' });
+    expect(reloader.status().current).toMatchObject({ revision: hash('l2'), outcome: 'live' });
+    expect(errors).toEqual([
+      "a 'switch' listener threw; carrying on",
+      "a 'switch' listener threw; carrying on",
+    ]);
   });
 
   it('retries the first start with backoff while nothing works, then runs the next good revision', async () => {

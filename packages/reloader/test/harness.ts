@@ -1,21 +1,23 @@
+import { join } from 'node:path';
+import { freePort, makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
 import { createReloader, type Release, type Reloader, type ReloaderOptions } from '../src/index.js';
-import { freePort } from '../src/port.js';
-import { APP, Layout, NODE, removeDir, tempDir, waitFor } from './helpers.js';
+import { APP, Layout, NODE } from './helpers.js';
 
 /**
  * A reloader running the test app on a hand-made git-sync layout in a temp dir, with its switches
- * and releases recorded. Call `cleanUp()` in afterEach.
+ * and releases recorded; the app writes its pids (and its grandchild's) to `pidFile`. Call
+ * `cleanUp()` in afterEach.
  */
 export class ReloaderHarness {
-  root: string | undefined;
   reloader: Reloader | undefined;
 
   constructor(private readonly defaults: Partial<ReloaderOptions>) {}
 
   async setUp(extra: Partial<ReloaderOptions> = {}) {
-    this.root = await tempDir();
-    const layout = new Layout(this.root);
+    const root = await makeTempDir('reloader-test-');
+    const layout = new Layout(root);
     const port = await freePort();
+    const pidFile = join(root, 'pids');
     const releases: Release[] = [];
     const switches: Release[] = [];
     const reloader = createReloader({
@@ -24,6 +26,7 @@ export class ReloaderHarness {
       port,
       host: '127.0.0.1',
       stopTimeout: 5000,
+      env: { ...process.env, TEST_PID_FILE: pidFile },
       ...this.defaults,
       ...extra,
     });
@@ -39,13 +42,12 @@ export class ReloaderHarness {
         message: `${sha.slice(0, 7)} ${outcome}`,
         timeout: 90_000,
       });
-    return { layout, port, reloader, releases, switches, liveOn, endedAs };
+    return { root, layout, port, pidFile, reloader, releases, switches, liveOn, endedAs };
   }
 
   async cleanUp(): Promise<void> {
     await this.reloader?.stop();
     this.reloader = undefined;
-    await removeDir(this.root);
-    this.root = undefined;
+    await removeTempDirs();
   }
 }

@@ -1,47 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isRunning, readProcess } from '@gitpaas/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const APP = join(here, 'fixtures', 'app.mjs');
 export const BIN = resolve(here, '..', 'dist', 'cli.js');
+/** The built library, for a process that embeds it. */
+export const LIB = resolve(here, '..', 'dist', 'index.js');
+export const HOST = join(here, 'fixtures', 'host.mjs');
 export const NODE = process.execPath;
-
-/** Waits until `fn` returns something truthy; fails with `message` after `timeout` ms. */
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  {
-    timeout = 30_000,
-    interval = 50,
-    message = 'condition',
-  }: { timeout?: number; interval?: number; message?: string } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeout} ms waiting for ${message}${last ? `: ${String(last)}` : ''}`,
-      );
-    await sleep(interval);
-  }
-}
-
-export async function tempDir(prefix = 'reloader-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
-}
 
 /** A 40-hex "commit hash" derived from a name, so tests read as `hash('v2')`. */
 export function hash(name: string): string {
@@ -171,20 +143,10 @@ export async function load(
   return result;
 }
 
-/** A process is gone when kill(pid, 0) fails or it is a zombie nobody has reaped yet. */
+/** A process is gone when /proc no longer shows it or it is a zombie nobody has reaped yet. */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
+  const info = readProcess(pid);
+  return info !== null && isRunning(info);
 }
 
 export function pidsIn(file: string): number[] {
@@ -230,8 +192,4 @@ export class BinProcess {
     await this.exited;
     clearTimeout(timer);
   }
-}
-
-export async function removeDir(dir: string | undefined): Promise<void> {
-  if (dir) await rm(dir, { recursive: true, force: true });
 }

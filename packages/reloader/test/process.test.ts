@@ -1,54 +1,31 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, makeTempDir, waitFor } from '@gitpaas/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createReloader, type Release, type Reloader } from '../src/index.js';
-import { freePort } from '../src/port.js';
-import {
-  APP,
-  BinProcess,
-  get,
-  hash,
-  isAlive,
-  Layout,
-  NODE,
-  pidsIn,
-  removeDir,
-  tempDir,
-  waitFor,
-} from './helpers.js';
+import { createReloader, type Release } from '../src/index.js';
+import { ReloaderHarness } from './harness.js';
+import { APP, BinProcess, get, HOST, hash, isAlive, Layout, LIB, NODE, pidsIn } from './helpers.js';
 
-let root: string | undefined;
-let reloader: Reloader | undefined;
+const harness = new ReloaderHarness({});
+/** Every pid file a test made, so no process of it outlives the test. */
+const pidFiles: string[] = [];
 let bin: BinProcess | undefined;
 
 afterEach(async () => {
-  await reloader?.stop();
-  reloader = undefined;
+  await harness.reloader?.stop();
   await bin?.kill();
   bin = undefined;
-  if (root) for (const pid of pidsIn(join(root, 'pids'))) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-  await removeDir(root);
-  root = undefined;
+  for (const pid of pidFiles.splice(0).flatMap(pidsIn)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  await harness.cleanUp();
 });
 
 const TINI = ['/usr/bin/tini', '/sbin/tini', '/usr/local/bin/tini'].find((path) => existsSync(path));
 
 describe('process hygiene', () => {
   it('leaves no grandchildren behind, neither of retired releases nor after stop', async () => {
-    root = await tempDir();
-    const layout = new Layout(root);
-    const pidFile = join(root, 'pids');
-    const switches: Release[] = [];
-    reloader = createReloader({
-      command: [NODE, APP],
-      watch: layout.link,
-      port: await freePort(),
-      host: '127.0.0.1',
-      drainTimeout: 1000,
-      stopTimeout: 5000,
-      env: { ...process.env, TEST_PID_FILE: pidFile },
-    });
-    reloader.on('switch', (release) => switches.push(release));
+    const { layout, pidFile, reloader, switches } = await harness.setUp({ drainTimeout: 1000 });
+    pidFiles.push(pidFile);
     await layout.add(hash('g1'), { grandchild: true });
     await layout.flip(hash('g1'));
     await reloader.start();
@@ -64,36 +41,28 @@ describe('process hygiene', () => {
     const all = pidsIn(pidFile);
     expect(all).toHaveLength(4);
     await reloader.stop();
-    reloader = undefined;
     expect(all.filter(isAlive)).toEqual([]);
   });
 
   it('kills a process group that ignores the stop signal after --stop-timeout', async () => {
-    root = await tempDir();
-    const layout = new Layout(root);
-    const pidFile = join(root, 'pids');
-    reloader = createReloader({
-      command: [NODE, APP],
-      watch: layout.link,
-      port: await freePort(),
-      host: '127.0.0.1',
-      stopTimeout: 500,
-      env: { ...process.env, TEST_PID_FILE: pidFile },
-    });
+    const { layout, pidFile, reloader } = await harness.setUp({ stopTimeout: 500 });
+    pidFiles.push(pidFile);
     await layout.add(hash('stubborn'), { grandchild: true, ignoreTerm: true });
     await layout.flip(hash('stubborn'));
     await reloader.start();
     const pids = pidsIn(pidFile);
     expect(pids.filter(isAlive)).toHaveLength(2);
     await reloader.stop();
-    reloader = undefined;
     expect(pids.filter(isAlive)).toEqual([]);
   });
 
   it('records a command that cannot be started as a failed release, and keeps retrying', async () => {
-    root = await tempDir();
     const failed: Release[] = [];
-    reloader = createReloader({ command: ['no-such-command-for-reloader-tests'], cwd: root });
+    const reloader = createReloader({
+      command: ['no-such-command-for-reloader-tests'],
+      cwd: await makeTempDir('reloader-test-'),
+    });
+    harness.reloader = reloader;
     reloader.on('release', (release) => {
       if (release.outcome === 'failed') failed.push({ ...release });
     });
@@ -101,6 +70,30 @@ describe('process hygiene', () => {
     await waitFor(() => failed.length >= 2, { message: 'a retried start' });
     expect(failed[0]?.reason).toMatch(/^could not start the command: .*ENOENT/);
     expect(reloader.status().current).toBeNull();
+  });
+
+  it('lets a host process that embeds the reloader exit by itself after stop(), mid-drain', async () => {
+    const root = await makeTempDir('reloader-test-');
+    const layout = new Layout(root);
+    await layout.add(hash('host1'));
+    await layout.add(hash('host2'));
+    await layout.flip(hash('host1'));
+    const host = spawn(NODE, [HOST, LIB, root, hash('host2'), String(await freePort())], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    for (const stream of [host.stdout, host.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk));
+    const exited = new Promise<number | null>((done) => host.on('exit', (code) => done(code)));
+    let code: number | null | undefined;
+    void exited.then((c) => (code = c));
+    try {
+      // The drain timeout is 10 minutes; a timer left behind would hold the host that long.
+      await waitFor(() => code !== undefined, { timeout: 60_000, message: `the host to exit\n${output}` });
+    } finally {
+      host.kill('SIGKILL');
+    }
+    expect(code).toBe(0);
+    expect(output).toContain('stopped');
   });
 
   it('stops everything within the grace when the bin gets SIGTERM', () => sigtermStopsAll(undefined));
@@ -116,9 +109,10 @@ async function sigtermStopsAll(
   prefix: string[] | undefined,
   signal: NodeJS.Signals = 'SIGTERM',
 ): Promise<void> {
-  root = await tempDir();
+  const root = await makeTempDir('reloader-test-');
   const layout = new Layout(root);
   const pidFile = join(root, 'pids');
+  pidFiles.push(pidFile);
   await layout.add(hash('term'), { grandchild: true, gracefulTerm: true });
   await layout.flip(hash('term'));
   const port = await freePort();

@@ -1,9 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeTempDir, waitFor } from '@gitpaas/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReloader, type Release, type ReloaderOptions } from '../src/index.js';
 import { ReloaderHarness } from './harness.js';
-import { get, hash, Layout, tempDir, waitFor } from './helpers.js';
+import { get, hash, Layout } from './helpers.js';
 
 const harness = new ReloaderHarness({ drainTimeout: 2000 });
 afterEach(() => harness.cleanUp());
@@ -105,8 +106,7 @@ describe('revision mode', () => {
   });
 
   it('restart mode (no --port) stops the old process before starting the new one', async () => {
-    const root = await tempDir();
-    harness.root = root;
+    const root = await makeTempDir('reloader-test-');
     const layout = new Layout(root);
     const log = join(root, 'order.log');
     const script = join(root, 'worker.sh');

@@ -1,0 +1,11 @@
+import type { Release } from './ledger.js';
+
+/** What a release's processes run with: the caller's environment, the private PORT, and which release this is. */
+export function childEnv(base: NodeJS.ProcessEnv, release: Release, port: number | null): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    ...(port !== null ? { PORT: String(port) } : {}),
+    ...(release.revision ? { GITPAAS_REVISION: release.revision } : {}),
+    GITPAAS_RELEASE_DIR: release.dir,
+  };
+}

@@ -1,0 +1,81 @@
+import { Child } from './child.js';
+import type { Context } from './context.js';
+import { childEnv } from './env.js';
+import type { Release } from './ledger.js';
+import { type OutputTail, outputOf } from './output.js';
+import { waitReady } from './ready.js';
+import { Upstream } from './upstream.js';
+
+/** A process of a release, with the port it serves on (handoff mode). */
+export interface Running {
+  release: Release;
+  child: Child;
+  /** Private port (handoff mode), served through `upstream` once ready. */
+  port: number | null;
+  upstream: Upstream | null;
+  startedAt: number;
+  output: OutputTail;
+  crashes: number;
+  retiring: boolean;
+}
+
+/** Starts one process of a release (its build or its app) in the release dir, in a process group of its own. */
+export function startChild(
+  ctx: Context,
+  release: Release,
+  output: OutputTail,
+  command: string[],
+  shell: boolean,
+  port: number | null,
+): Child {
+  const { env, stopSignal, stopTimeout } = ctx.options;
+  return new Child({
+    command,
+    shell,
+    cwd: release.dir,
+    env: childEnv(env, release, port),
+    onLine: outputOf(ctx, release, output),
+    stopSignal,
+    stopTimeout,
+  });
+}
+
+/** Starts the command for a release; `port` is its private port in handoff mode. */
+export function spawnApp(ctx: Context, release: Release, output: OutputTail, port: number | null): Running {
+  const { command } = ctx.options;
+  // A single argument with spaces is a shell command line ("npm start"), as with --build.
+  const shell = command.length === 1 && /\s/.test(command[0]!);
+  return {
+    release,
+    child: startChild(ctx, release, output, command, shell, port),
+    port,
+    upstream: null,
+    startedAt: Date.now(),
+    output,
+    crashes: 0,
+    retiring: false,
+  };
+}
+
+/** Waits until an app started on a private port is ready and gives it an Upstream; stops it when it is not. */
+export async function launch(ctx: Context, running: Running, signal: AbortSignal): Promise<void> {
+  const { port, release } = running;
+  if (port === null) throw new Error('launch needs a private port');
+  const { readyPath, readyTimeout } = ctx.options;
+  try {
+    await waitReady({
+      port,
+      timeoutMs: readyTimeout,
+      exited: running.child.exited,
+      signal,
+      ...(readyPath ? { path: readyPath } : {}),
+    });
+  } catch (error) {
+    await running.child.stop();
+    throw error;
+  }
+  const readyMs = Date.now() - running.startedAt;
+  release.times.readyMs ??= readyMs;
+  ctx.metrics.timeToReady.observe(readyMs / 1000);
+  running.upstream = new Upstream(port);
+}
