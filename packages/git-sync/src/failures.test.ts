@@ -10,7 +10,7 @@ import {
   TestRemote,
   waitFor,
 } from '../test/helpers/index.js';
-import { nextDelay } from './backoff.js';
+import { nextDelay } from './git-sync.js';
 import type { GitSyncError } from './index.js';
 
 afterEach(async () => {
