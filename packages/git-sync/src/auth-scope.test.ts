@@ -2,21 +2,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cleanUpSyncs,
   git,
   makeSync,
   makeTempDir,
-  removeTempDirs,
   startHttpGitServer,
-  stopAllSyncs,
+  stopAfterTest,
   TestRemote,
 } from '../test/helpers/index.js';
 
-const stops: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await stopAllSyncs();
-  await Promise.all(stops.splice(0).map((stop) => stop()));
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 describe('HTTP credentials are scoped to the --repo host (as kubernetes/git-sync stores them)', () => {
   it('never offers the --username password to another host, e.g. a submodule server', async () => {
@@ -27,9 +22,9 @@ describe('HTTP credentials are scoped to the --repo host (as kubernetes/git-sync
     await mkdir(otherDir);
     const lib = await TestRemote.create(otherDir, 'lib.git');
     const other = await startHttpGitServer(otherDir, { username: 'someone', password: 'their-own' });
-    stops.push(other.stop);
+    stopAfterTest(other.stop);
     const main = await startHttpGitServer(mainDir, { username: 'deploy', password: 'main-S3CRET' });
-    stops.push(main.stop);
+    stopAfterTest(main.stop);
 
     // The main repository has a submodule on the other server (written by hand: no clone needed).
     const remote = await TestRemote.create(mainDir);

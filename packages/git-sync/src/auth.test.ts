@@ -2,30 +2,25 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cleanUpSyncs,
   makeSync,
   makeTempDir,
   memoryLogger,
-  removeTempDirs,
   sshdMissing,
   startHttpGitServer,
   startSshd,
-  stopAllSyncs,
+  stopAfterTest,
   TestRemote,
 } from '../test/helpers/index.js';
 
-const stops: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await stopAllSyncs();
-  await Promise.all(stops.splice(0).map((stop) => stop()));
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 describe('HTTP basic auth', () => {
   it('uses --username and --password-file, re-reading the file at every sync (rotation)', async () => {
     const dir = await makeTempDir();
     const remote = await TestRemote.create(dir);
     const server = await startHttpGitServer(dir, { username: 'deploy', password: 'first-secret' });
-    stops.push(server.stop);
+    stopAfterTest(server.stop);
     const passwordFile = join(dir, 'password');
     await writeFile(passwordFile, 'first-secret\n');
     const gitSync = makeSync({
@@ -51,7 +46,7 @@ describe('HTTP basic auth', () => {
     const dir = await makeTempDir();
     const remote = await TestRemote.create(dir);
     const server = await startHttpGitServer(dir, { username: 'u', password: 'env-secret' });
-    stops.push(server.stop);
+    stopAfterTest(server.stop);
     const ok = makeSync({
       repo: `${server.url}/repo.git`,
       root: join(dir, 'a'),
@@ -76,7 +71,7 @@ describe.skipIf(sshdMissing !== null)('ssh', () => {
     const dir = await makeTempDir();
     const remote = await TestRemote.create(dir);
     const sshd = await startSshd(join(dir, 'ssh'));
-    stops.push(sshd.stop);
+    stopAfterTest(sshd.stop);
     const repo = `${sshd.url}${remote.bare}`;
     const gitSync = makeSync({
       repo,

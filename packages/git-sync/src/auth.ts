@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { Redactor } from '@gitpaas/core';
 import { GitSyncError } from './errors.js';
-import type { Redactor } from './redact.js';
 
 export interface AuthOptions {
   /** --repo: the credential is offered to its host only. */

@@ -43,7 +43,11 @@ describe('git-sync bin: usage errors exit 2 with one line naming the flag', () =
     ],
     [
       ['--repo', 'file:///r', '--root', '/tmp/x', '--http-bind', 'nowhere'],
-      /^git-sync: --http-bind "nowhere" is not host:port/,
+      /^git-sync: --http-bind: "nowhere" is not host:port/,
+    ],
+    [
+      ['--repo', 'file:///r', '--root', '/tmp/x', '--http-bind', ':70000'],
+      /^git-sync: --http-bind: port 70000 is out of range, use 0 to 65535/,
     ],
     [
       ['--repo', 'file:///r', '--root', '/tmp/x', '--git-config', 'novalue'],

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
+import type { Logger } from '@gitpaas/core';
 import { defineOptions, FlagError, parseOptions, renderHelp } from '@gitpaas/core';
 import { pino } from 'pino';
 import { toGitSyncOptions } from './config.js';
 import { GitSyncError } from './errors.js';
 import { createGitSync } from './git-sync.js';
-import type { Logger } from './logger.js';
 import { options } from './options.js';
 import { applyV3Flags, v3Options } from './v3-flags.js';
 

@@ -49,10 +49,10 @@ describe('options', () => {
       /--webhook-url must be an http/,
     );
     expect(() => resolveOptions({ ...webhook, webhookBackoff: 500 })).toThrow(
-      /--webhook-backoff must be at least 1s/,
+      /--webhook-backoff: 500ms is too small, use at least 1s/,
     );
     expect(() => resolveOptions({ ...base, exechookCommand: '/bin/true', exechookTimeout: 10 })).toThrow(
-      /--exechook-timeout must be at least 1s/,
+      /--exechook-timeout: 10ms is too small, use at least 1s/,
     );
     expect(() => resolveOptions({ ...base, prePublishExechookCommand: ' ' })).toThrow(
       /--pre-publish-exechook-command must name a program/,

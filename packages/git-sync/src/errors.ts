@@ -1,3 +1,5 @@
+import { GitpaasError, USAGE_EXIT_CODE } from '@gitpaas/core';
+
 /** Stable codes: callers and tests match on these, never on messages. */
 export type GitSyncErrorCode =
   | 'E_BAD_FLAG'
@@ -20,20 +22,29 @@ export type GitSyncErrorCode =
 
 /**
  * The one error class of @gitpaas/git-sync. Messages say what to do and are redacted before
- * construction; `cause` is kept (itself redacted when it comes from a git command).
+ * construction; `cause` is kept (a GitCommandError when a git command failed). Usage errors
+ * (E_BAD_FLAG) exit 2, everything else 1.
  */
-export class GitSyncError extends Error {
-  override name = 'GitSyncError';
-  constructor(
-    readonly code: GitSyncErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class GitSyncError extends GitpaasError<GitSyncErrorCode> {
+  constructor(code: GitSyncErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, exitCode: code === 'E_BAD_FLAG' ? USAGE_EXIT_CODE : 1 });
   }
+}
 
-  /** Usage errors exit 2, everything else 1. */
-  get exitCode(): 1 | 2 {
-    return this.code === 'E_BAD_FLAG' ? 2 : 1;
+/**
+ * A git command that exited non-zero, kept as the `cause` of the GitSyncError that explains it
+ * (as execa keeps command, exit code and stderr). Everything in it is redacted already.
+ */
+export class GitCommandError extends GitpaasError<'E_GIT_COMMAND'> {
+  constructor(
+    /** The command line as shown in logs (`git fetch …`), redacted. */
+    readonly command: string,
+    /** git's own exit code (`exitCode` is the one a bin would end with). */
+    readonly gitExitCode: number,
+    /** The last lines git printed on stderr, without progress noise, redacted. */
+    readonly stderr: string,
+    reason: string,
+  ) {
+    super('E_GIT_COMMAND', `${command} exited with ${gitExitCode}: ${reason}`);
   }
 }

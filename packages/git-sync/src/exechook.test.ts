@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDirs, script, waitFor } from '../test/helpers/index.js';
 import { runCommand } from './exechook.js';
-import { removeTempDirs, script, tempDir, waitFor } from './hooks.test-helpers.js';
 
 const HASH = '3f786850e387550fdab836ed7e6dc881de23001b';
 
@@ -16,7 +16,7 @@ afterEach(removeTempDirs);
 
 describe('runCommand', () => {
   it('runs the program in the given directory with GITSYNC_HASH and no arguments', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const hook = await script(dir, 'hook', 'echo "cwd=$(pwd) hash=$GITSYNC_HASH args=$#"');
     const result = await runCommand({
       command: hook,
@@ -29,7 +29,7 @@ describe('runCommand', () => {
   });
 
   it('does not use a shell: a command line is one (missing) program name', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const result = await runCommand({
       command: `touch ${join(dir, 'pwned')}`,
       cwd: dir,
@@ -42,7 +42,7 @@ describe('runCommand', () => {
   });
 
   it('reports the exit code and keeps only the last lines of output', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const hook = await script(
       dir,
       'hook',
@@ -54,7 +54,7 @@ describe('runCommand', () => {
   });
 
   it('redacts what it keeps of the output', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const hook = await script(dir, 'hook', 'echo "token=s3cr3t-value"');
     const result = await runCommand({
       command: hook,
@@ -67,7 +67,7 @@ describe('runCommand', () => {
   });
 
   it('kills the whole process group when the timeout passes', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const pidFile = join(dir, 'child.pid');
     const hook = await script(dir, 'hook', `sleep 600 & echo $! > ${pidFile}; echo started; wait`);
     const result = await runCommand({ command: hook, cwd: dir, env: {}, timeoutMs: 500 });
@@ -78,7 +78,7 @@ describe('runCommand', () => {
   });
 
   it('stops the command when the signal aborts', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const hook = await script(dir, 'hook', 'echo started; exec sleep 600');
     const abort = new AbortController();
     const running = runCommand({

@@ -2,21 +2,11 @@ import { existsSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  makeSync,
-  makeTempDir,
-  removeTempDirs,
-  stopAllSyncs,
-  TestRemote,
-  waitFor,
-} from '../test/helpers/index.js';
-import { nextDelay } from './backoff.js';
+import { cleanUpSyncs, makeSync, syncFixture, waitFor } from '../test/helpers/index.js';
+import { nextDelay } from './git-sync.js';
 import type { GitSyncError } from './index.js';
 
-afterEach(async () => {
-  await stopAllSyncs();
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 describe('backoff', () => {
   it('keeps the fixed period unless a cap is set, then doubles up to the cap', () => {
@@ -30,9 +20,7 @@ describe('backoff', () => {
 
 describe('failures', () => {
   it('gives up after --max-failures consecutive failures and keeps the last revision published', async () => {
-    const dir = await makeTempDir();
-    const remote = await TestRemote.create(dir);
-    const root = join(dir, 'root');
+    const { remote, root } = await syncFixture();
     const hash = await remote.hash();
     const gitSync = makeSync({
       repo: remote.url,
@@ -62,9 +50,7 @@ describe('failures', () => {
   });
 
   it('backs off exponentially under --max-sync-backoff, retries forever with -1, and clears the error file on success', async () => {
-    const dir = await makeTempDir();
-    const remote = await TestRemote.create(dir);
-    const root = join(dir, 'root');
+    const { remote, root } = await syncFixture();
     const gitSync = makeSync({
       repo: remote.url,
       root,
@@ -102,9 +88,7 @@ describe('failures', () => {
   });
 
   it('touches --touch-file when a revision is published', async () => {
-    const dir = await makeTempDir();
-    const remote = await TestRemote.create(dir);
-    const root = join(dir, 'root');
+    const { remote, root } = await syncFixture();
     const gitSync = makeSync({ repo: remote.url, root, touchFile: 'synced' });
     await gitSync.start();
     await gitSync.syncNow();

@@ -1,27 +1,19 @@
 import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestRemote } from '../test/helpers/index.js';
-import { removeTempDirs, script, tempDir } from './hooks.test-helpers.js';
-import { createGitSync, type GitSync, type GitSyncOptions } from './index.js';
+import { cleanUpSyncs, makeSync, script, syncFixture } from '../test/helpers/index.js';
+import type { GitSync, GitSyncOptions } from './index.js';
 
-const running: GitSync[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((gs) => gs.stop()));
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 function start(options: GitSyncOptions): GitSync {
-  const gs = createGitSync({ period: 3_600_000, maxFailures: -1, ref: 'main', ...options });
-  running.push(gs);
+  const gs = makeSync({ period: 3_600_000, maxFailures: -1, ref: 'main', ...options });
   return gs;
 }
 
 describe('a gate rejection survives a restart', () => {
   it('is not judged again by the same gate after a restart, and is by a changed one', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
-    const root = join(dir, 'root');
+    const { dir, remote, root } = await syncFixture();
     const runs = join(dir, 'runs.log');
     const strict = await script(
       dir,

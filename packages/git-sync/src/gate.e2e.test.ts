@@ -1,20 +1,14 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBin, TestRemote } from '../test/helpers/index.js';
-import { removeTempDirs, script, tempDir, waitFor } from './hooks.test-helpers.js';
-import { createGitSync, type GitSync, type RejectEvent } from './index.js';
+import { cleanUpSyncs, makeSync, runBin, script, syncFixture, waitFor } from '../test/helpers/index.js';
+import type { RejectEvent } from './index.js';
 
-const running: GitSync[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((gs) => gs.stop()));
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 describe('pre-publish gate through the sync loop', () => {
   it('keeps the previous revision published when the gate rejects, skips that hash, and publishes the fixing push', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
+    const { dir, remote, root } = await syncFixture();
     const runs = join(dir, 'gate-runs.log');
     // The gate fails while the tree holds a BROKEN file and prints why.
     const gate = await script(
@@ -23,8 +17,7 @@ describe('pre-publish gate through the sync loop', () => {
       `echo "$GITSYNC_HASH" >> ${runs}
 if [ -f BROKEN ]; then echo "running tests"; echo "FAIL app.test.js: expected 200, got 500"; exit 1; fi`,
     );
-    const root = join(dir, 'root');
-    const gs = createGitSync({
+    const gs = makeSync({
       repo: remote.url,
       root,
       ref: 'main',
@@ -33,7 +26,6 @@ if [ -f BROKEN ]; then echo "running tests"; echo "FAIL app.test.js: expected 20
       prePublishExechookCommand: gate,
       prePublishExechookTimeout: 30_000,
     });
-    running.push(gs);
     const rejects: RejectEvent[] = [];
     gs.on('reject', (e) => rejects.push(e));
     await gs.start();
@@ -75,10 +67,8 @@ if [ -f BROKEN ]; then echo "running tests"; echo "FAIL app.test.js: expected 20
 
 describe('the gate with --one-time', () => {
   it('exits 1 and publishes nothing when the gate rejects the revision', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
+    const { dir, remote, root } = await syncFixture();
     const gate = await script(dir, 'gate', 'echo "smoke test failed"; exit 1');
-    const root = join(dir, 'root');
     const result = await runBin([
       ...['--repo', remote.url, '--root', root, '--ref', 'main', '--one-time', '--link', 'app'],
       ...['--pre-publish-exechook-command', gate],

@@ -1,8 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDirs, script } from '../test/helpers/index.js';
 import { createGate } from './gate.js';
-import { removeTempDirs, script, tempDir } from './hooks.test-helpers.js';
 
 const OLD = '0'.repeat(40);
 const BAD = 'b'.repeat(40);
@@ -14,7 +14,7 @@ afterEach(removeTempDirs);
 
 describe('pre-publish gate', () => {
   it('passes a hash whose command exits 0, run in the worktree with the hashes in env', async () => {
-    const worktree = await tempDir();
+    const worktree = await makeTempDir();
     const command = await script(
       worktree,
       'check',
@@ -31,7 +31,7 @@ describe('pre-publish gate', () => {
   });
 
   it('rejects a hash whose command fails, keeps why and the last output lines, and clears it when a later hash passes', async () => {
-    const worktree = await tempDir();
+    const worktree = await makeTempDir();
     const command = await script(
       worktree,
       'check',
@@ -62,7 +62,7 @@ describe('pre-publish gate', () => {
   });
 
   it('rejects a hash whose command does not finish in time', async () => {
-    const worktree = await tempDir();
+    const worktree = await makeTempDir();
     const command = await script(worktree, 'check', 'echo checking; exec sleep 600');
     const gate = createGate({ command, timeoutMs: 300, registry: new Registry() });
     const verdict = await gate.check({ hash: BAD, worktree });
@@ -71,7 +71,7 @@ describe('pre-publish gate', () => {
   });
 
   it('gives no verdict when stopped mid-check', async () => {
-    const worktree = await tempDir();
+    const worktree = await makeTempDir();
     const command = await script(worktree, 'check', 'exec sleep 600');
     const gate = createGate({ command, timeoutMs: 600_000, registry: new Registry() });
     const abort = new AbortController();

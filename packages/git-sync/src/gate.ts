@@ -1,8 +1,8 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { type Logger, silentLogger } from '@gitpaas/core';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { runCommand } from './exechook.js';
 import { type HookRunCounter, hookRunCounter } from './hooks.js';
-import { type Logger, silentLogger } from './logger.js';
 
 export interface GateOptions {
   /** `--pre-publish-exechook-command`: run without a shell or arguments. */

@@ -1,4 +1,4 @@
-import type { Redactor } from './redact.js';
+import type { Redactor } from '@gitpaas/core';
 
 // Set for every git command: root may be a volume owned by another UID (git would call it
 // "dubious ownership"); gc must finish before git-sync goes on, and drop objects at once.
@@ -32,4 +32,34 @@ export function gitConfigEnv(
   }
   env.GIT_CONFIG_COUNT = String(index);
   return env;
+}
+
+// Inherited from a git hook or a shell inside a repository, these would point git elsewhere.
+const GIT_LOCATION_ENV = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_COMMON_DIR',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_NAMESPACE',
+  'GIT_CEILING_DIRECTORIES',
+];
+
+/**
+ * The environment of every git command of one sync: this process's (without what would point git
+ * at another repository), the git config pairs, then auth (credential helper, ssh command).
+ */
+export function gitEnvironment(
+  auth: { env: Record<string, string>; config: Array<[string, string]> },
+  pairs: Array<[string, string]>,
+  redactor: Redactor,
+): Record<string, string> {
+  const base = { ...process.env };
+  for (const name of GIT_LOCATION_ENV) delete base[name];
+  return {
+    ...(base as Record<string, string>),
+    ...gitConfigEnv(base, [...auth.config, ...pairs], redactor),
+    ...auth.env,
+  };
 }

@@ -13,36 +13,22 @@ import {
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cleanUpSyncs,
   git,
   type HangSwitch,
   hangSwitch,
   makeSync,
-  makeTempDir,
-  removeTempDirs,
+  memoryLogger,
+  started,
   startGitDaemon,
+  stopAfterTest,
   stopAllSyncs,
+  syncFixture,
   TestRemote,
   waitFor,
 } from '../test/helpers/index.js';
-import type { GitSync } from './index.js';
 
-afterEach(async () => {
-  await stopAllSyncs();
-  await removeTempDirs();
-});
-
-async function setup(name = 'repo.git') {
-  const dir = await makeTempDir();
-  const remote = await TestRemote.create(dir, name);
-  return { dir, remote, root: join(dir, 'root') };
-}
-
-/** Starts and waits for one successful sync. */
-async function started(gitSync: GitSync): Promise<GitSync> {
-  await gitSync.start();
-  await gitSync.syncNow('test');
-  return gitSync;
-}
+afterEach(cleanUpSyncs);
 
 async function published(link: string): Promise<string> {
   return (await readlink(link)).split('/').pop()!;
@@ -50,7 +36,7 @@ async function published(link: string): Promise<string> {
 
 describe('layout contract', () => {
   it('publishes <root>/<repo leaf> as a relative symlink to .worktrees/<full sha>', async () => {
-    const { remote, root } = await setup('project.git');
+    const { remote, root } = await syncFixture('project.git');
     const gitSync = await started(makeSync({ repo: remote.url, root }));
     const hash = await remote.hash();
     const link = join(root, 'project.git');
@@ -62,7 +48,7 @@ describe('layout contract', () => {
   });
 
   it('keeps worktrees usable with git after the volume moves to another path', async () => {
-    const { dir, remote, root } = await setup();
+    const { dir, remote, root } = await syncFixture();
     await started(makeSync({ repo: remote.url, root }));
     await stopAllSyncs();
     const moved = join(dir, 'mounted', 'elsewhere');
@@ -77,7 +63,7 @@ describe('layout contract', () => {
   });
 
   it('creates a nested root and a link in a subdirectory, outside root, or absolute: always relative', async () => {
-    const { dir, remote } = await setup();
+    const { dir, remote } = await syncFixture();
     const root = join(dir, 'a', 'b', 'root');
     const hash = await remote.hash();
     await started(makeSync({ repo: remote.url, root, link: 'sub/dir/current' }));
@@ -92,7 +78,7 @@ describe('layout contract', () => {
   });
 
   it('clears unknown content and a broken repository from root', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     await mkdir(join(root, '.git'), { recursive: true });
     await writeFile(join(root, '.git', 'garbage'), 'not a repo');
     await writeFile(join(root, 'stray.txt'), 'left by someone');
@@ -104,7 +90,7 @@ describe('layout contract', () => {
 
 describe('migration', () => {
   it('adopts a tree published by kubernetes/git-sync without checking it out again', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const hash = await remote.hash();
     await mkdir(root, { recursive: true });
     await git(root, 'init', '-q', '-b', 'git-sync');
@@ -120,7 +106,7 @@ describe('migration', () => {
 
 describe('transports', () => {
   it('syncs from git daemon over git://', async () => {
-    const { dir, remote, root } = await setup();
+    const { dir, remote, root } = await syncFixture();
     const daemon = await startGitDaemon(dir);
     try {
       const gitSync = await started(makeSync({ repo: `${daemon.url}/repo.git`, root, link: 'app' }));
@@ -137,7 +123,7 @@ describe('transports', () => {
 
 describe('refs', () => {
   it('follows a branch, including a force-push that rewrites history', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     await remote.commit({ 'v.txt': 'dev 1' }, 'dev', 'dev');
     const gitSync = await started(makeSync({ repo: remote.url, root, ref: 'dev', link: 'app' }));
     expect(await readFile(join(root, 'app', 'v.txt'), 'utf8')).toBe('dev 1');
@@ -148,7 +134,7 @@ describe('refs', () => {
   });
 
   it('syncs an annotated tag to its commit', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     await remote.commit({ 'v.txt': 'tagged' });
     const commit = await remote.tag('v1.0.0');
     await remote.commit({ 'v.txt': 'after the tag' });
@@ -158,7 +144,7 @@ describe('refs', () => {
   });
 
   it('syncs a full hash without asking the remote again, and idles', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const first = await remote.hash();
     await remote.commit({ 'v.txt': 'newer' });
     const gitSync = await started(makeSync({ repo: remote.url, root, ref: first, link: 'app', period: 10 }));
@@ -169,7 +155,7 @@ describe('refs', () => {
   });
 
   it('resolves a short hash among fetched commits, and fails clearly when it cannot', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const hash = await remote.commit({ 'v.txt': 'short' });
     await started(makeSync({ repo: remote.url, root, ref: hash.slice(0, 8), link: 'app' }));
     expect(await published(join(root, 'app'))).toBe(hash);
@@ -189,7 +175,7 @@ describe('refs', () => {
   });
 
   it('keeps the last revision published when the ref disappears, and reports why', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const hash = await remote.commit({ 'v.txt': 'feature' }, 'feature', 'feature');
     const errors: string[] = [];
     const gitSync = await started(makeSync({ repo: remote.url, root, ref: 'feature', link: 'app' }));
@@ -209,7 +195,7 @@ describe('refs', () => {
 
 describe('polling', () => {
   it('asks the remote every period but fetches only when the ref moved', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
     const fetches = async () =>
       (await gitSync.registry.getSingleMetric('git_fetch_count_total')!.get()).values[0]!.value;
@@ -223,7 +209,7 @@ describe('polling', () => {
   });
 
   it('syncs on the period without being asked', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const gitSync = makeSync({ repo: remote.url, root, link: 'app', period: 50 });
     await gitSync.start();
     const hash = await remote.commit({ 'v.txt': 'periodic' });
@@ -236,7 +222,7 @@ describe('polling', () => {
   });
 
   it('coalesces syncNow calls: one running, one queued', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     let syncs = 0;
     const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
     gitSync.on('sync', () => syncs++);
@@ -247,7 +233,7 @@ describe('polling', () => {
   });
 
   it('fetches full history with --depth 0 and shallow history by default', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     await remote.commit({ 'v.txt': '2' });
     await remote.commit({ 'v.txt': '3' });
     await started(makeSync({ repo: remote.url, root, link: 'app' }));
@@ -259,7 +245,7 @@ describe('polling', () => {
   });
 
   it('leaves submodules out with --submodules off', async () => {
-    const { dir, remote, root } = await setup();
+    const { dir, remote, root } = await syncFixture();
     const sub = await TestRemote.create(dir, 'sub.git');
     await git(remote.work, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.url, 'lib');
     await remote.commit({}, 'add submodule');
@@ -268,7 +254,7 @@ describe('polling', () => {
   });
 
   it('checks out submodules recursively', async () => {
-    const { dir, remote, root } = await setup();
+    const { dir, remote, root } = await syncFixture();
     const sub = await TestRemote.create(dir, 'sub.git');
     await sub.commit({ 'lib.txt': 'from the submodule' });
     await git(remote.work, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.url, 'lib');
@@ -281,11 +267,36 @@ describe('polling', () => {
   });
 });
 
+describe('events', () => {
+  it('logs a publish listener that throws, and the next sync still runs and publishes', async () => {
+    const { remote, root } = await syncFixture();
+    const logger = memoryLogger();
+    const first = await remote.hash();
+    const gitSync = makeSync({ repo: remote.url, root, link: 'app', logger });
+    const hashes: string[] = [];
+    gitSync.on('publish', () => {
+      throw new Error('listener broke');
+    });
+    gitSync.on('publish', (e) => hashes.push(e.hash));
+    await started(gitSync);
+    const next = await remote.commit({ 'v.txt': 'after the throw' });
+    await gitSync.syncNow();
+    expect(await published(join(root, 'app'))).toBe(next);
+    expect(gitSync.status()).toMatchObject({ publishedHash: next, consecutiveFailures: 0, lastError: null });
+    expect(hashes).toEqual([first, next]);
+    const thrown = logger.lines
+      .map((line) => JSON.parse(line) as { level: string; msg: string; error?: string })
+      .filter((line) => line.msg.includes("'publish' listener threw"));
+    expect(thrown).toHaveLength(2);
+    expect(thrown[0]).toMatchObject({ level: 'error', error: expect.stringContaining('listener broke') });
+  });
+});
+
 describe('retention', () => {
   const UPDATES = 150;
 
   it('keeps only the published worktree by default and bounds disk use over many updates', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
     const size = async () =>
       Number((await git(root, 'count-objects', '-v')).match(/size-pack: (\d+)/)![1]) +
@@ -311,7 +322,7 @@ describe('retention', () => {
   }, 240_000);
 
   it('packs objects with --git-gc always and leaves them loose with off', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const packs = async (dir: string) =>
       (await readdir(join(dir, '.git', 'objects', 'pack'))).filter((f) => f.endsWith('.pack'));
     const always = await started(makeSync({ repo: remote.url, root, link: 'app' }));
@@ -324,7 +335,7 @@ describe('retention', () => {
   });
 
   it('keeps replaced worktrees for --stale-worktree-timeout, then removes them', async () => {
-    const { remote, root } = await setup();
+    const { remote, root } = await syncFixture();
     const first = await remote.hash();
     const gitSync = await started(
       makeSync({ repo: remote.url, root, link: 'app', staleWorktreeTimeout: 1500 }),
@@ -344,22 +355,21 @@ describe('retention', () => {
   });
 });
 
-const hangs: HangSwitch[] = [];
-const stops: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(hangs.splice(0).map((hang) => hang.cleanup()));
-  await Promise.all(stops.splice(0).map((stop) => stop()));
-});
+/** A git daemon serving the fixture's remote whose fetches hang once engaged; stopped after the test. */
+async function hangingDaemon(dir: string): Promise<{ hang: HangSwitch; repo: string }> {
+  const hang = await hangSwitch(dir);
+  stopAfterTest(hang.cleanup);
+  const daemon = await startGitDaemon(dir, { env: hang.serverEnv });
+  stopAfterTest(daemon.stop);
+  return { hang, repo: `${daemon.url}/repo.git` };
+}
 
 describe('stop and timeouts', () => {
   it('stops promptly while git is busy and leaves the published revision intact', async () => {
-    const { dir, remote, root } = await setup();
+    const { dir, remote, root } = await syncFixture();
     const first = await remote.hash();
-    const hang = await hangSwitch(dir);
-    hangs.push(hang);
-    const daemon = await startGitDaemon(dir, { env: hang.serverEnv });
-    stops.push(daemon.stop);
-    const gitSync = await started(makeSync({ repo: `${daemon.url}/repo.git`, root, link: 'app' }));
+    const { hang, repo } = await hangingDaemon(dir);
+    const gitSync = await started(makeSync({ repo, root, link: 'app' }));
     await hang.engage();
     await remote.commit({ 'v.txt': 'never published' });
     const syncing = gitSync.syncNow().catch((error: unknown) => error);
@@ -372,15 +382,10 @@ describe('stop and timeouts', () => {
   });
 
   it('gives up a sync after --sync-timeout, keeping the published revision', async () => {
-    const { dir, remote, root } = await setup();
+    const { dir, remote, root } = await syncFixture();
     const first = await remote.hash();
-    const hang = await hangSwitch(dir);
-    hangs.push(hang);
-    const daemon = await startGitDaemon(dir, { env: hang.serverEnv });
-    stops.push(daemon.stop);
-    const gitSync = await started(
-      makeSync({ repo: `${daemon.url}/repo.git`, root, link: 'app', syncTimeout: 1500 }),
-    );
+    const { hang, repo } = await hangingDaemon(dir);
+    const gitSync = await started(makeSync({ repo, root, link: 'app', syncTimeout: 1500 }));
     await hang.engage();
     await remote.commit({ 'v.txt': 'too slow' });
     await expect(gitSync.syncNow()).rejects.toMatchObject({ code: 'E_TIMEOUT', message: /--sync-timeout/ });

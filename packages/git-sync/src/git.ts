@@ -1,9 +1,14 @@
-import { formatDuration } from '@gitpaas/core';
+import {
+  descendantsOf,
+  formatDuration,
+  type Logger,
+  type ProcessInfo,
+  processTable,
+  type Redactor,
+  signalProcess,
+} from '@gitpaas/core';
 import { execa } from 'execa';
-import { GitSyncError, type GitSyncErrorCode } from './errors.js';
-import type { Logger } from './logger.js';
-import { descendants, signalAll } from './process-tree.js';
-import type { Redactor } from './redact.js';
+import { GitCommandError, GitSyncError, type GitSyncErrorCode } from './errors.js';
 
 export interface GitContext {
   /** Environment for every git command of this sync (auth, config). */
@@ -59,9 +64,11 @@ export async function runGit(
   // On stop or timeout the whole tree goes: git's helpers (index-pack, ssh, remote-http) would
   // otherwise hold its pipes open, and stop() must not wait on a hung server.
   const onAbort = () => {
-    const tree = [...(subprocess.pid ? [subprocess.pid] : []), ...descendants(subprocess.pid ?? -1)];
-    signalAll(tree, 'SIGTERM');
-    setTimeout(() => signalAll(tree, 'SIGKILL'), 300).unref();
+    const tree = processTree(subprocess.pid);
+    for (const info of tree) signalProcess(info, 'SIGTERM');
+    setTimeout(() => {
+      for (const info of tree) signalProcess(info, 'SIGKILL');
+    }, 300).unref();
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   let result: Awaited<typeof subprocess>;
@@ -76,13 +83,18 @@ export async function runGit(
   const exitCode = result.exitCode ?? -1;
   if (exitCode === 0 || options.allowFail) return { stdout, stderr, exitCode };
   const reason = ctx.redactor.redact(tail(stderr) || tail(stdout) || `exit code ${exitCode}`);
-  const cause = Object.assign(new Error(`${shown} exited with ${exitCode}: ${reason}`), {
-    command: shown,
-    exitCode,
-    stderr: ctx.redactor.redact(tail(stderr, 20)),
-  });
+  const cause = new GitCommandError(shown, exitCode, ctx.redactor.redact(tail(stderr, 20)), reason);
   const code = authFailure(stderr) ? 'E_AUTH' : (options.code ?? 'E_GIT');
   throw new GitSyncError(code, `${options.what ?? shown} failed: ${reason}${hint(code, stderr)}`, { cause });
+}
+
+/** git and every process under it, seen before any is signalled (children are lost once a parent dies). */
+function processTree(pid: number | undefined): Array<Pick<ProcessInfo, 'pid' | 'startTime'>> {
+  if (!pid) return [];
+  const table = processTable();
+  // Without /proc (not Linux) the table is empty: git itself is still signalled, by pid alone.
+  const self = table.find((info) => info.pid === pid) ?? { pid, startTime: 0 };
+  return [self, ...descendantsOf(pid, table)];
 }
 
 function abortError(ctx: GitContext, shown: string): GitSyncError {

@@ -2,18 +2,20 @@ import { readFile, realpath } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { memoryLogger, runBin, TestRemote } from '../test/helpers/index.js';
-import { listen, removeTempDirs, script, type TestServer, tempDir, waitFor } from './hooks.test-helpers.js';
-import { createGitSync, type GitSync } from './index.js';
+import {
+  cleanUpSyncs,
+  listen,
+  makeSync,
+  memoryLogger,
+  runBin,
+  script,
+  stopAfterTest,
+  syncFixture,
+  waitFor,
+} from '../test/helpers/index.js';
+import type { GitSync } from './index.js';
 
-const running: GitSync[] = [];
-let receiver: TestServer | undefined;
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((gs) => gs.stop()));
-  await receiver?.close();
-  receiver = undefined;
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 async function hookCounts(gs: GitSync) {
   const metric = await gs.registry.getSingleMetric('git_sync_hook_run_count_total')!.get();
@@ -22,8 +24,7 @@ async function hookCounts(gs: GitSync) {
 
 describe('hooks through the sync loop', () => {
   it('retries a failing exec hook in the published worktree until it succeeds', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
+    const { dir, remote, root } = await syncFixture();
     const log = join(dir, 'hook.log');
     const hook = await script(
       dir,
@@ -31,15 +32,14 @@ describe('hooks through the sync loop', () => {
       `n=$(cat ${dir}/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/n
 echo "$n $GITSYNC_HASH $(pwd -P)" >> ${log}; [ $n -ge 3 ]`,
     );
-    const gs = createGitSync({
+    const gs = makeSync({
       repo: remote.url,
-      root: join(dir, 'root'),
+      root,
       ref: 'main',
       period: 3_600_000,
       exechookCommand: hook,
       exechookBackoff: 1000,
     });
-    running.push(gs);
     await gs.start();
     const hash = await remote.hash();
     await waitFor(async () => (await hookCounts(gs))['exechook/success'] === 1, {
@@ -55,23 +55,22 @@ echo "$n $GITSYNC_HASH $(pwd -P)" >> ${log}; [ $n -ge 3 ]`,
   });
 
   it('calls the webhook again after a receiver fails twice, with the published hash', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
+    const { remote, root } = await syncFixture();
     const calls: IncomingHttpHeaders[] = [];
-    receiver = await listen((req, res) => {
+    const receiver = await listen((req, res) => {
       calls.push(req.headers);
       req.resume();
       res.writeHead(calls.length <= 2 ? 502 : 200).end();
     });
-    const gs = createGitSync({
+    stopAfterTest(receiver.close);
+    const gs = makeSync({
       repo: remote.url,
-      root: join(dir, 'root'),
+      root,
       ref: 'main',
       period: 3_600_000,
       webhookUrl: `${receiver.url}/deployed`,
       webhookBackoff: 1000,
     });
-    running.push(gs);
     await gs.start();
     const hash = await remote.hash();
     await waitFor(async () => (await hookCounts(gs))['webhook/success'] === 1, {
@@ -84,8 +83,7 @@ echo "$n $GITSYNC_HASH $(pwd -P)" >> ${log}; [ $n -ge 3 ]`,
 
 describe('hooks with --one-time and secrets', () => {
   it('--one-time waits for the exec hook and exits non-zero when its first attempt fails', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
+    const { dir, remote } = await syncFixture();
     const ok = await script(dir, 'ok', `echo "$GITSYNC_HASH" > ${dir}/ran`);
     const fails = await script(dir, 'fails', 'echo "migration failed"; exit 3');
     const args = (root: string, hook: string) => [
@@ -101,13 +99,13 @@ describe('hooks with --one-time and secrets', () => {
   });
 
   it('logs what a failing hook printed with secrets redacted', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
+    const { dir, remote, root } = await syncFixture();
     const secret = 's3cret-T0ken-4e9f';
-    receiver = await listen((req, res) => {
+    const receiver = await listen((req, res) => {
       req.resume();
       res.writeHead(200).end();
     });
+    stopAfterTest(receiver.close);
     const hook = await script(
       dir,
       'hook',
@@ -115,9 +113,9 @@ describe('hooks with --one-time and secrets', () => {
 echo "calling https://deploy:${secret}@example.com/"; [ $n -ge 1 ]`,
     );
     const logger = memoryLogger();
-    const gs = createGitSync({
+    const gs = makeSync({
       repo: remote.url,
-      root: join(dir, 'root'),
+      root,
       ref: 'main',
       period: 3_600_000,
       exechookCommand: hook,
@@ -126,7 +124,6 @@ echo "calling https://deploy:${secret}@example.com/"; [ $n -ge 1 ]`,
       httpMetrics: true,
       logger,
     });
-    running.push(gs);
     await gs.start();
     await waitFor(async () => (await hookCounts(gs))['exechook/success'] === 1, {
       message: 'the hook to succeed',

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDirs, script, waitFor } from '../test/helpers/index.js';
 import { createExecHook } from './exechook.js';
 import { type Hook, type HookRunEvent, HookRunner, hookRunCounter } from './hooks.js';
-import { removeTempDirs, script, tempDir, waitFor } from './hooks.test-helpers.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -31,7 +31,7 @@ afterEach(async () => {
 
 describe('HookRunner', () => {
   it('retries a failing exec hook after the backoff until it succeeds', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const log = join(dir, 'log');
     // Fails twice, then succeeds: the attempt count lives in a file next to the hook.
     const hook = await script(
@@ -124,7 +124,7 @@ echo "attempt $n"; [ $n -ge 3 ]`,
   });
 
   it('stop() kills a running exec hook and stops retrying', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const hook = await script(dir, 'hook', `echo $$ > ${dir}/pid; exec sleep 600`);
     const { runner: r, events } = runner(
       createExecHook({ command: hook, timeoutMs: 600_000, worktreeOf: () => dir }),

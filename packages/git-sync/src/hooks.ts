@@ -1,6 +1,8 @@
-import { EventEmitter } from 'node:events';
+import { Emitter, type Logger, type Redactor, silentLogger } from '@gitpaas/core';
 import { Counter, type Registry } from 'prom-client';
-import { type Logger, silentLogger } from './logger.js';
+import type { ResolvedOptions } from './config.js';
+import { createExecHook } from './exechook.js';
+import { createWebhook } from './webhook.js';
 
 /** Outcome of one hook attempt. `output` holds the last lines the hook printed (already redacted). */
 export interface HookResult {
@@ -50,7 +52,7 @@ export interface HookRunnerOptions {
  * retried after the backoff until it succeeds, and a newer hash replaces the pending one
  * (only the latest hash is delivered). Runs never overlap.
  */
-export class HookRunner extends EventEmitter<{ run: [HookRunEvent] }> {
+export class HookRunner extends Emitter<{ run: [HookRunEvent] }> {
   readonly #hook: Hook;
   readonly #options: HookRunnerOptions;
   readonly #abort = new AbortController();
@@ -64,7 +66,9 @@ export class HookRunner extends EventEmitter<{ run: [HookRunEvent] }> {
   });
 
   constructor(hook: Hook, options: HookRunnerOptions) {
-    super();
+    super((error) =>
+      (options.logger ?? silentLogger).error(`a ${hook.name} run listener threw`, { error: String(error) }),
+    );
     this.#hook = hook;
     this.#options = options;
   }
@@ -163,4 +167,48 @@ export class HookRunner extends EventEmitter<{ run: [HookRunEvent] }> {
       };
     });
   }
+}
+
+type HookFlags = Pick<
+  ResolvedOptions,
+  | 'exechookCommand'
+  | 'exechookTimeout'
+  | 'exechookBackoff'
+  | 'webhookUrl'
+  | 'webhookMethod'
+  | 'webhookSuccessStatus'
+  | 'webhookTimeout'
+  | 'webhookBackoff'
+>;
+
+/** --exechook-command (run in the published worktree) and --webhook-url, each as a runner. */
+export function hookRunners(
+  o: HookFlags,
+  worktreeOf: (hash: string) => string,
+  { registry, redactor, logger }: { registry: Registry; redactor: Redactor; logger: Logger },
+): HookRunner[] {
+  const counter = hookRunCounter(registry);
+  const redact = (text: string) => redactor.redact(text);
+  const runners: HookRunner[] = [];
+  if (o.exechookCommand) {
+    const hook = createExecHook({
+      command: o.exechookCommand,
+      timeoutMs: o.exechookTimeout,
+      worktreeOf,
+      redact,
+    });
+    runners.push(new HookRunner(hook, { backoffMs: o.exechookBackoff, counter, logger }));
+  }
+  if (o.webhookUrl) {
+    redactor.addUrl(o.webhookUrl);
+    const hook = createWebhook({
+      url: o.webhookUrl,
+      method: o.webhookMethod,
+      successStatus: o.webhookSuccessStatus,
+      timeoutMs: o.webhookTimeout,
+      redact,
+    });
+    runners.push(new HookRunner(hook, { backoffMs: o.webhookBackoff, counter, logger }));
+  }
+  return runners;
 }

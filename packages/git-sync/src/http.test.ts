@@ -2,30 +2,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  makeSync,
-  makeTempDir,
-  removeTempDirs,
-  stopAllSyncs,
-  TestRemote,
-  waitFor,
-} from '../test/helpers/index.js';
+import { cleanUpSyncs, makeSync, syncFixture, waitFor } from '../test/helpers/index.js';
 import type { GitSyncStatus } from './index.js';
 
-afterEach(async () => {
-  await stopAllSyncs();
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 describe('HTTP', () => {
   it('answers / with 503 until the first sync, then 200; serves /status and /metrics', async () => {
-    const dir = await makeTempDir();
-    const remote = await TestRemote.create(dir);
+    const { dir, remote, root } = await syncFixture();
     const badRepo = `file://${join(dir, 'not-yet.git')}`;
     // Starts against a missing repo (so / stays 503), then the repo appears at that path.
     const gitSync = makeSync({
       repo: badRepo,
-      root: join(dir, 'root'),
+      root,
       link: 'app',
       httpBind: '127.0.0.1:0',
       httpMetrics: true,
@@ -62,9 +51,8 @@ describe('HTTP', () => {
   });
 
   it('has no /metrics without httpMetrics and mounts on a shared server via handleHttp', async () => {
-    const dir = await makeTempDir();
-    const remote = await TestRemote.create(dir);
-    const gitSync = makeSync({ repo: remote.url, root: join(dir, 'root') });
+    const { remote, root } = await syncFixture();
+    const gitSync = makeSync({ repo: remote.url, root });
     const server = createServer((req, res) => {
       if (gitSync.handleHttp(req, res)) return;
       res.writeHead(418);

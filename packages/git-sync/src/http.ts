@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { BindAddress } from '@gitpaas/core';
+import type { Registry } from 'prom-client';
 import { GitSyncError } from './errors.js';
+import type { Trigger } from './trigger.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -33,38 +36,58 @@ export class HttpRoutes {
   }
 }
 
+export interface GitSyncRoutesOptions {
+  /** Whether a sync has succeeded (GET / answers 200, else 503). */
+  ready(): boolean;
+  status(): unknown;
+  /** Served on GET /metrics, redacted; null leaves /metrics to someone else (no --http-metrics). */
+  metrics: { registry: Registry; redact(text: string): string } | null;
+  trigger: Trigger;
+}
+
+/** git-sync's paths: GET / (ready or not), GET /status, GET /metrics, POST /sync (the trigger). */
+export function gitSyncRoutes({ ready, status, metrics, trigger }: GitSyncRoutesOptions): HttpRoutes {
+  const routes = new HttpRoutes();
+  routes.add('GET', '/', (_req, res) => {
+    res.writeHead(ready() ? 200 : 503, { 'Content-Type': 'text/plain' });
+    res.end(ready() ? 'ok\n' : 'not synced yet\n');
+  });
+  routes.add('GET', '/status', (_req, res) => sendJson(res, 200, status()));
+  if (metrics) {
+    routes.add('GET', '/metrics', async (_req, res) => {
+      const body = metrics.redact(await metrics.registry.metrics());
+      res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+      res.end(body);
+    });
+  }
+  routes.add('POST', '/sync', (req, res) => trigger.handle(req, res));
+  return routes;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
   res.end(`${JSON.stringify(body, null, 2)}\n`);
 }
 
-/** Parses `host:port`, `:port` (all interfaces, as Go) or `[::1]:port`. */
-export function parseBind(bind: string): { host: string | undefined; port: number } {
-  const colon = bind.lastIndexOf(':');
-  const host = bind.slice(0, colon).replace(/^\[|\]$/g, '');
-  return { host: host || undefined, port: Number(bind.slice(colon + 1)) };
-}
-
-/** Starts git-sync's own server for --http-bind; 404 for paths that are not ours. */
-export async function listen(bind: string, routes: HttpRoutes): Promise<Server> {
+/** Starts git-sync's own server on --http-bind (`shown` as the user wrote it); 404 for paths that are not ours. */
+export async function listen(address: BindAddress, shown: string, routes: HttpRoutes): Promise<Server> {
   const server = createServer((req, res) => {
     if (!routes.handle(req, res)) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('not found\n');
     }
   });
-  const { host, port } = parseBind(bind);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         new GitSyncError(
           'E_HTTP_BIND',
-          `cannot listen on --http-bind ${bind}: ${error.code ?? error.message}; choose a free port or address`,
+          `cannot listen on --http-bind ${shown}: ${error.code ?? error.message}; choose a free port or address`,
           { cause: error },
         ),
       ),
     );
-    server.listen(port, host, () => resolve());
+    server.listen(address.port, address.host, () => resolve());
   });
   return server;
 }

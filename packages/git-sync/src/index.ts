@@ -1,13 +1,14 @@
+export type { Logger } from '@gitpaas/core';
 export { type GitSyncOptions, toGitSyncOptions } from './config.js';
-export { GitSyncError, type GitSyncErrorCode } from './errors.js';
-export {
-  createGitSync,
-  type ErrorEvent,
-  type GitSync,
-  type GitSyncStatus,
-  type PublishEvent,
-  type RejectEvent,
-  type SyncEvent,
-} from './git-sync.js';
-export type { Logger } from './logger.js';
+export { GitCommandError, GitSyncError, type GitSyncErrorCode } from './errors.js';
+export type {
+  ErrorEvent,
+  FatalEvent,
+  GitSyncEvents,
+  PublishEvent,
+  RejectEvent,
+  SyncEvent,
+} from './events.js';
+export { createGitSync, type GitSync } from './git-sync.js';
 export { options } from './options.js';
+export type { GitSyncStatus } from './status.js';

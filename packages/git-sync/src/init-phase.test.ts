@@ -1,28 +1,15 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  makeSync,
-  makeTempDir,
-  removeTempDirs,
-  runBin,
-  stopAllSyncs,
-  TestRemote,
-  waitFor,
-} from '../test/helpers/index.js';
+import { cleanUpSyncs, makeSync, runBin, syncFixture, waitFor } from '../test/helpers/index.js';
 import type { GitSyncError } from './index.js';
 
-afterEach(async () => {
-  await stopAllSyncs();
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 describe('sync phases (kubernetes/git-sync): --init-period and --init-max-failures until the first success', () => {
   it('retries at --init-period and tolerates --init-max-failures until the first success, then --period and --max-failures apply', async () => {
-    const dir = await makeTempDir();
-    const remote = await TestRemote.create(dir);
+    const { remote, root } = await syncFixture();
     const gitSync = makeSync({
       repo: remote.url,
-      root: join(dir, 'root'),
+      root,
       ref: 'later',
       period: 3_600_000,
       initPeriod: 20,
@@ -49,12 +36,11 @@ describe('sync phases (kubernetes/git-sync): --init-period and --init-max-failur
   });
 
   it('gives up after --init-max-failures before the first success even when --max-failures retries forever', async () => {
-    const dir = await makeTempDir();
-    const remote = await TestRemote.create(dir);
+    const { remote, root } = await syncFixture();
     const failures: number[] = [];
     const gitSync = makeSync({
       repo: remote.url,
-      root: join(dir, 'root'),
+      root,
       ref: 'missing',
       period: 20,
       maxFailures: -1,

@@ -2,30 +2,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  git,
-  makeSync,
-  makeTempDir,
-  removeTempDirs,
-  stopAllSyncs,
-  TestRemote,
-} from '../test/helpers/index.js';
+import { cleanUpSyncs, git, makeSync, started, syncFixture } from '../test/helpers/index.js';
 import { layoutFor } from './layout.js';
 import { removeOrphanRecords } from './orphan-records.js';
 
-afterEach(async () => {
-  await stopAllSyncs();
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 describe('removeOrphanRecords', () => {
   it('drops worktree records left locked by a killed `git worktree add`, keeping live ones', async () => {
-    const dir = await makeTempDir();
-    const remote = await TestRemote.create(dir);
-    const root = join(dir, 'root');
-    const gitSync = makeSync({ repo: remote.url, root, link: 'app' });
-    await gitSync.start();
-    await gitSync.syncNow();
+    const { remote, root } = await syncFixture();
+    const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
     await gitSync.stop();
     const hash = await remote.hash();
     // What a SIGKILL during `git worktree add` leaves: a locked record whose tree was removed.

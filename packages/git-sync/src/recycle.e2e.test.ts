@@ -1,23 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestRemote } from '../test/helpers/index.js';
-import { git, removeTempDirs, tempDir } from './hooks.test-helpers.js';
-import { createGitSync, type GitSync, type PublishEvent } from './index.js';
+import { cleanUpSyncs, git, makeSync, syncFixture, TestRemote } from '../test/helpers/index.js';
+import type { PublishEvent } from './index.js';
 
-const running: GitSync[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((gs) => gs.stop()));
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 describe('worktree recycling through the sync loop', () => {
   it('publishes later revisions from recycled worktrees that match a fresh checkout, with .worktrees unchanged', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
-    const root = join(dir, 'root');
-    const gs = createGitSync({ repo: remote.url, root, ref: 'main', period: 3_600_000 });
-    running.push(gs);
+    const { remote, root } = await syncFixture();
+    const gs = makeSync({ repo: remote.url, root, ref: 'main', period: 3_600_000 });
     const publishes: PublishEvent[] = [];
     gs.on('publish', (e) => publishes.push(e));
     await gs.start();
@@ -40,17 +32,14 @@ describe('worktree recycling through the sync loop', () => {
 
 describe('worktree recycling and retention', () => {
   it('never recycles a worktree --stale-worktree-timeout still keeps', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
-    const root = join(dir, 'root');
-    const gs = createGitSync({
+    const { remote, root } = await syncFixture();
+    const gs = makeSync({
       repo: remote.url,
       root,
       ref: 'main',
       period: 3_600_000,
       staleWorktreeTimeout: 600_000,
     });
-    running.push(gs);
     const publishes: PublishEvent[] = [];
     gs.on('publish', (e) => publishes.push(e));
     await gs.start();
@@ -71,21 +60,18 @@ describe('worktree recycling and retention', () => {
 
 describe('worktree recycling and submodules', () => {
   it('checks out revisions with submodules fresh, and each has the right submodule content', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
+    const { dir, remote, root } = await syncFixture();
     const sub = await TestRemote.create(dir, 'sub.git');
     const s1 = await sub.commit({ 'lib.txt': 'one' });
     await git(remote.work, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.url, 'lib');
     await remote.commit({}, 'add submodule');
-    const root = join(dir, 'root');
-    const gs = createGitSync({
+    const gs = makeSync({
       repo: remote.url,
       root,
       ref: 'main',
       period: 3_600_000,
       gitConfig: ['protocol.file.allow:always'],
     });
-    running.push(gs);
     const publishes: PublishEvent[] = [];
     gs.on('publish', (e) => publishes.push(e));
     await gs.start();

@@ -13,12 +13,12 @@ import {
 } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { git, removeTempDirs, tempDir } from './hooks.test-helpers.js';
+import { git, makeTempDir, removeTempDirs } from '../test/helpers/index.js';
 import { createRecycler } from './recycle.js';
 
 /** A source repository to commit into, and a git-sync-like root fetching from it. */
 async function setup() {
-  const base = await tempDir('gitsync-recycle-');
+  const base = await makeTempDir('gitsync-recycle-');
   const source = join(base, 'source');
   const root = join(base, 'root');
   await mkdir(source);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { type Logger, silentLogger } from '@gitpaas/core';
 import { execa } from 'execa';
-import { type Logger, silentLogger } from './logger.js';
+import type { Submodules } from './config.js';
 
 export interface RecyclerOptions {
   /** The git-sync root: holds `.git` (the shared repository) and `.worktrees`. */
@@ -12,7 +13,7 @@ export interface RecyclerOptions {
   /** How many retired worktrees to keep; one is enough when each publish retires one. */
   maxPool?: number;
   /** With submodules on, revisions that have any are never recycled (their git dirs cannot move). */
-  submodules?: 'recursive' | 'shallow' | 'off';
+  submodules?: Submodules;
   /** Environment for git (credentials helpers, config) when `git` is not given. */
   env?: NodeJS.ProcessEnv;
   /** Runs git (the sync loop passes its own runner: auth, timeouts, redaction). */

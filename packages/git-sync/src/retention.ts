@@ -1,13 +1,12 @@
 import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { GitGc } from './config.js';
 import { type GitContext, runGit } from './git.js';
 import { HASH, type Layout, worktreePath } from './layout.js';
 import { removeOrphanRecords } from './orphan-records.js';
 import { tempLinkPrefix } from './publish.js';
 import { removeStaleLocks } from './repo.js';
 import { adoptWorktree, isComplete } from './worktree.js';
-
-export type GitGc = 'auto' | 'always' | 'aggressive' | 'off';
 
 /** A kept worktree, newest first in `listRevisions`. */
 export interface Revision {

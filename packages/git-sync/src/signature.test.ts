@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from './hooks.test-helpers.js';
+import { makeTempDir, removeTempDirs } from '../test/helpers/index.js';
 import { SecretFile, signBody, verifySignature } from './signature.js';
 
 const secret = Buffer.from('It’s a Secret to Everybody');
@@ -77,7 +77,7 @@ describe('verifySignature', () => {
 
 describe('SecretFile', () => {
   it('drops trailing line breaks and reads the file again after it changes', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const path = join(dir, 'secret');
     await writeFile(path, 'first\n');
     const file = new SecretFile(path);
@@ -89,7 +89,7 @@ describe('SecretFile', () => {
   });
 
   it('rejects an empty or missing file with a message naming it', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const path = join(dir, 'secret');
     await writeFile(path, '\n');
     await expect(new SecretFile(path).read()).rejects.toThrow(/is empty/);

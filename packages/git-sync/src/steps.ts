@@ -1,8 +1,8 @@
+import type { Logger } from '@gitpaas/core';
 import { Histogram, type Registry } from 'prom-client';
 import { GitSyncError } from './errors.js';
 import type { Gate } from './gate.js';
 import { type GitContext, runGit } from './git.js';
-import type { Logger } from './logger.js';
 import { createRecycler, type Recycler } from './recycle.js';
 import { defaultSteps, type SyncConfig, type SyncSteps } from './sync.js';
 import { createWorktree, markComplete, removeWorktree } from './worktree.js';

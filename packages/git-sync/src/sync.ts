@@ -1,10 +1,11 @@
+import type { GitGc } from './config.js';
 import { fetchRef, fetchShortHash } from './fetch.js';
 import type { GitContext } from './git.js';
 import { type Layout, worktreePath } from './layout.js';
 import { publish, readPublished } from './publish.js';
 import { haveCommit, type RemoteRef, resolveRemote } from './remote.js';
 import { ensureRepo } from './repo.js';
-import { cleanup, type GitGc, retire } from './retention.js';
+import { cleanup, retire } from './retention.js';
 import { createWorktree, isComplete, type WorktreeOptions } from './worktree.js';
 
 export interface SyncConfig extends WorktreeOptions {

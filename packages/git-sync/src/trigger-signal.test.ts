@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitFor } from './hooks.test-helpers.js';
+import { waitFor } from '../test/helpers/index.js';
 import { parseSignal, syncOnSignal } from './trigger-signal.js';
 
 describe('--sync-on-signal', () => {

@@ -1,26 +1,20 @@
 import { readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBin, spawnBin, TestRemote } from '../test/helpers/index.js';
-import { removeTempDirs, tempDir, waitFor } from './hooks.test-helpers.js';
-import { createGitSync, type GitSync } from './index.js';
+import { cleanUpSyncs, makeSync, runBin, spawnBin, syncFixture, waitFor } from '../test/helpers/index.js';
+import type { GitSync } from './index.js';
 import { signBody } from './signature.js';
 
 const SECRET = 'e2e-trigger-secret';
-const running: GitSync[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((gs) => gs.stop()));
-  await removeTempDirs();
-});
+afterEach(cleanUpSyncs);
 
 async function startWithTrigger(extra: Record<string, unknown> = {}) {
-  const dir = await tempDir();
-  const remote = await TestRemote.create(dir);
+  const { dir, remote, root } = await syncFixture();
   const secretFile = join(dir, 'trigger-secret');
   await writeFile(secretFile, `${SECRET}\n`);
-  const gs = createGitSync({
+  const gs = makeSync({
     repo: remote.url,
-    root: join(dir, 'root'),
+    root,
     ref: 'main',
     period: 3_600_000,
     httpBind: '127.0.0.1:0',
@@ -28,7 +22,6 @@ async function startWithTrigger(extra: Record<string, unknown> = {}) {
     triggerSecretFile: secretFile,
     ...extra,
   });
-  running.push(gs);
   await gs.start();
   await waitFor(async () => gs.status().publishedHash === (await remote.hash()), {
     message: 'the first publish',
@@ -114,9 +107,7 @@ describe('POST /sync through the sync loop', () => {
 
 describe('the git-sync bin with --sync-on-signal', () => {
   it('syncs on SIGHUP instead of dying of it', async () => {
-    const dir = await tempDir();
-    const remote = await TestRemote.create(dir);
-    const root = join(dir, 'root');
+    const { remote, root } = await syncFixture();
     const bin = spawnBin(
       ['--repo', remote.url, '--root', root, '--ref', 'main', '--period', '1h'].concat([
         '--sync-on-signal',

@@ -4,7 +4,7 @@ import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listen, removeTempDirs, type TestServer, tempDir } from './hooks.test-helpers.js';
+import { listen, makeTempDir, removeTempDirs, type TestServer } from '../test/helpers/index.js';
 import { signBody } from './signature.js';
 import { createTrigger, isLoopback, refMatches, type Trigger, type TriggerOptions } from './trigger.js';
 
@@ -129,7 +129,7 @@ describe('POST /sync', () => {
   }
 
   async function withSecret(ref = 'main') {
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const secretFile = join(dir, 'trigger-secret');
     await writeFile(secretFile, `${SECRET}\n`);
     await start({ ref, secretFile });
@@ -305,7 +305,7 @@ describe('POST /sync', () => {
   it('without a secret, refuses callers that are not on loopback with 403', async () => {
     await start();
     // A unix-socket caller has no loopback address: the closest a test gets to a remote one.
-    const dir = await tempDir();
+    const dir = await makeTempDir();
     const socketPath = join(dir, 'http.sock');
     const local = createServer((req, res) => trigger.handle(req, res));
     await new Promise<void>((resolve) => local.listen(socketPath, resolve));

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Logger, silentLogger } from '@gitpaas/core';
 import { Counter, type Registry } from 'prom-client';
-import { type Logger, silentLogger } from './logger.js';
 import { SecretFile, verifySignature } from './signature.js';
 
 export const TRIGGER_PATH = '/sync';

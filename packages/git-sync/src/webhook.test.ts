@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listen, type TestServer, waitFor } from '../test/helpers/index.js';
 import { type HookRunEvent, HookRunner, hookRunCounter } from './hooks.js';
-import { listen, type TestServer, waitFor } from './hooks.test-helpers.js';
 import { createWebhook, displayUrl } from './webhook.js';
 
 const A = '1'.repeat(40);

@@ -1,3 +1,4 @@
+import { deadline } from '@gitpaas/core';
 import type { Hook } from './hooks.js';
 
 export interface WebhookOptions {
@@ -42,31 +43,35 @@ export function createWebhook(options: WebhookOptions): Hook {
   return {
     name: 'webhook',
     async run(hash, signal) {
-      let response: Response;
+      const limit = deadline(timeoutMs, [signal]);
       try {
-        response = await fetch(target, {
-          method,
-          headers: { ...headers, 'Gitsync-Hash': hash },
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-        });
-      } catch (error) {
-        const err = error as Error & { cause?: { message?: string } };
-        const reason =
-          err.name === 'TimeoutError'
+        let response: Response;
+        try {
+          response = await fetch(target, {
+            method,
+            headers: { ...headers, 'Gitsync-Hash': hash },
+            signal: limit.signal,
+          });
+        } catch (error) {
+          const err = error as Error & { cause?: { message?: string } };
+          const reason = limit.timedOut
             ? `no answer within ${timeoutMs} ms`
             : redact(err.cause?.message ?? err.message);
-        return { ok: false, reason: `webhook ${where} failed: ${reason}` };
+          return { ok: false, reason: `webhook ${where} failed: ${reason}` };
+        }
+        const body = await response.text().catch(() => '');
+        if (successStatus > 0 && response.status !== successStatus) {
+          const excerpt = redact(body.slice(0, BODY_EXCERPT_CHARS));
+          return {
+            ok: false,
+            reason: `webhook ${where} answered ${response.status}, expected ${successStatus}`,
+            output: excerpt ? [excerpt] : [],
+          };
+        }
+        return { ok: true };
+      } finally {
+        limit.clear();
       }
-      const body = await response.text().catch(() => '');
-      if (successStatus > 0 && response.status !== successStatus) {
-        const excerpt = redact(body.slice(0, BODY_EXCERPT_CHARS));
-        return {
-          ok: false,
-          reason: `webhook ${where} answered ${response.status}, expected ${successStatus}`,
-          output: excerpt ? [excerpt] : [],
-        };
-      }
-      return { ok: true };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import type { Submodules } from './config.js';
 import { GitSyncError } from './errors.js';
 import { type GitContext, runGit } from './git.js';
 import { type Layout, worktreePath } from './layout.js';
@@ -8,7 +9,7 @@ import { type Layout, worktreePath } from './layout.js';
 const COMPLETE = 'gitsync-complete';
 
 export interface WorktreeOptions {
-  submodules: 'recursive' | 'shallow' | 'off';
+  submodules: Submodules;
   depth: number;
 }
 

@@ -1,10 +1,8 @@
-// The package's shared test helpers, plus the few the extras' suites need on top.
+// Helpers of the hook, gate and trigger suites: executable scripts and a plain HTTP server.
 import { chmod, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-
-export { git, makeTempDir as tempDir, removeTempDirs, waitFor } from '../test/helpers/index.js';
 
 /** Writes an executable `#!/bin/sh` script and returns its path. */
 export async function script(dir: string, name: string, body: string): Promise<string> {
