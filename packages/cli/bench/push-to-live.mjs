@@ -5,33 +5,19 @@
 //            seed's `git pull; sleep` loop and kubernetes/git-sync do)
 //   trigger  the push is followed by POST /sync, what a forge webhook does
 // Usage: node bench/push-to-live.mjs [pushes per mode, default 8]   (after `pnpm build`)
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort, git, makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
+import { execa } from 'execa';
 
 const PUSHES = Number(process.argv[2] ?? 8);
 const PERIOD_MS = 2000;
 const DEADLINE_MS = 60_000;
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const hello = fileURLToPath(new URL('../dist/examples/hello/', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'gitpaas-bench-'));
-const git = (args, cwd) =>
-  execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=b@b.invalid', ...args], {
-    cwd,
-    encoding: 'utf8',
-  }).trim();
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const dir = await makeTempDir('gitpaas-bench-');
 
 async function served(port) {
   try {
@@ -42,14 +28,7 @@ async function served(port) {
   }
 }
 
-async function until(check, what) {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(10);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (check, what) => waitFor(check, { timeout: DEADLINE_MS, interval: 10, message: what });
 
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -58,17 +37,17 @@ const percentile = (values, p) => {
 
 const bare = join(dir, 'app.git');
 const clone = join(dir, 'work');
-git(['init', '-q', '--bare', '--initial-branch=main', bare]);
-git(['init', '-q', '--initial-branch=main', clone]);
-cpSync(hello, clone, { recursive: true });
-git(['add', '-A'], clone);
-git(['commit', '-qm', 'seed'], clone);
-git(['remote', 'add', 'origin', bare], clone);
-git(['push', '-q', 'origin', 'main'], clone);
+await git(dir, 'init', '-q', '--bare', '--initial-branch=main', bare);
+await git(dir, 'init', '-q', '--initial-branch=main', clone);
+await cp(hello, clone, { recursive: true });
+await git(clone, 'add', '-A');
+await git(clone, 'commit', '-qm', 'seed');
+await git(clone, 'remote', 'add', 'origin', bare);
+await git(clone, 'push', '-q', 'origin', 'main');
 
 const port = await freePort();
 const httpBind = `127.0.0.1:${await freePort()}`;
-const up = spawn(
+const up = execa(
   process.execPath,
   [
     cli,
@@ -86,22 +65,22 @@ const up = spawn(
     process.execPath,
     'server.js',
   ],
-  { stdio: ['ignore', 'ignore', 'ignore'] },
+  { stdio: 'ignore', reject: false, forceKillAfterDelay: false },
 );
 
 const results = { poll: [], trigger: [] };
 let triggerWorks = true;
 try {
-  const seeded = git(['rev-parse', 'HEAD'], clone);
+  const seeded = await git(clone, 'rev-parse', 'HEAD');
   await until(async () => (await served(port)) === seeded, 'the first revision');
   for (let i = 0; i < PUSHES * 2; i++) {
     const mode = i % 2 === 0 ? 'poll' : 'trigger';
     // Pushes land at a random point of the poll cycle, as real ones do.
     await sleep(Math.random() * PERIOD_MS);
-    writeFileSync(join(clone, 'message.txt'), `push ${i}\n`);
-    git(['commit', '-qam', `push ${i}`], clone);
-    git(['push', '-q', 'origin', 'main'], clone);
-    const hash = git(['rev-parse', 'HEAD'], clone);
+    await writeFile(join(clone, 'message.txt'), `push ${i}\n`);
+    await git(clone, 'commit', '-qam', `push ${i}`);
+    await git(clone, 'push', '-q', 'origin', 'main');
+    const hash = await git(clone, 'rev-parse', 'HEAD');
     const pushed = performance.now();
     if (mode === 'trigger') {
       const response = await fetch(`http://${httpBind}/sync`, { method: 'POST' });
@@ -112,8 +91,8 @@ try {
   }
 } finally {
   up.kill('SIGTERM');
-  await new Promise((resolve) => up.once('exit', resolve));
-  rmSync(dir, { recursive: true, force: true });
+  await up;
+  await removeTempDirs();
 }
 
 const row = (name, values) =>

@@ -1,3 +1,12 @@
+import {
+  type HelpText,
+  type OptionTable,
+  type ParsedOptions,
+  parseOptions,
+  type ResolvedValues,
+  renderHelp,
+} from '@gitpaas/core';
+import { CliError } from './errors.js';
 import type { Terminal } from './terminal.js';
 
 /** What every subcommand gets: where to print, the environment, and the way to stop. */
@@ -19,4 +28,40 @@ export interface Command {
   forwardsSignals?: boolean;
   /** Resolves to the exit code. Throws for errors; the caller prints them as one line. */
   run(argv: string[], context: CommandContext): Promise<number>;
+}
+
+/** A command that parses its own flags: the table, its --help text, and what it does with them. */
+export interface CommandSpec<T extends OptionTable> {
+  name: string;
+  summary: string;
+  options: T;
+  help: HelpText;
+  run(values: ResolvedValues<T>, parsed: ParsedOptions, context: CommandContext): Promise<number>;
+}
+
+function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/** The one way a command reads its flags and env: --help prints and exits 0, stray words exit 2. */
+export function defineCommand<const T extends OptionTable>(spec: CommandSpec<T>): Command {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    async run(argv, context) {
+      if (wantsHelp(argv)) {
+        context.terminal.out.write(renderHelp(spec.options, spec.help));
+        return 0;
+      }
+      const parsed = parseOptions(spec.options, { argv, env: context.env });
+      if (parsed.positionals.length > 0) {
+        throw new CliError(
+          'E_USAGE',
+          `unexpected argument "${parsed.positionals[0]}": flags take the form --name=value (see --help)`,
+        );
+      }
+      return spec.run(parsed.values as ResolvedValues<T>, parsed, context);
+    },
+  };
 }

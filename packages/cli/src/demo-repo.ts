@@ -1,31 +1,11 @@
-import { access, cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { GitpaasError } from './errors.js';
 import { git } from './git.js';
-
-function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
+import { exists, shippedDir } from './shipped.js';
 
 /** The example app shipped in the package: dist/examples/hello (copied there at build time). */
-export async function exampleAppDir(): Promise<string> {
-  const candidates = [
-    // built: this module is a chunk in dist/
-    fileURLToPath(new URL('./examples/hello/', import.meta.url)),
-    // tests running the TypeScript sources: packages/cli/src → examples/hello of the monorepo
-    fileURLToPath(new URL('../../../examples/hello/', import.meta.url)),
-  ];
-  for (const dir of candidates) {
-    if (await exists(join(dir, 'server.js'))) return dir;
-  }
-  throw new GitpaasError(
-    'E_DEMO',
-    'the example app is missing from this install: reinstall gitpaas (npm i -g gitpaas)',
-  );
+export function exampleAppDir(): Promise<string> {
+  return shippedDir('examples/hello', 'server.js');
 }
 
 /** A bare repository seeded with the example app, and a clone of it the tour commits in. */

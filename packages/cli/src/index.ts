@@ -1,8 +1,11 @@
+export { GitpaasError, isGitpaasError, type LogFormat, type Logger, type ScopedLogger } from '@gitpaas/core';
 export type { Command, CommandContext } from './command.js';
-export { GitpaasError, type GitpaasErrorCode } from './errors.js';
-export type { CliLogger, LogFormat, Logger } from './logger.js';
+export { demoOptions } from './commands/demo.js';
+export { initOptions } from './commands/init.js';
+export { statusOptions } from './commands/status.js';
+export { CliError, type CliErrorCode } from './errors.js';
 export { commands, main } from './main.js';
-export { processTerminal, type Terminal } from './terminal.js';
+export { processTerminal, type Stream, type Terminal } from './terminal.js';
 export { createUp, type Up, type UpOptions } from './up.js';
 export {
   DEFAULT_HTTP_BIND,

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { debugRequested, exitCodeOf, isGitpaasError, oneLine } from '@gitpaas/core';
 import type { Command, CommandContext } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
@@ -6,8 +6,8 @@ import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { upCommand } from './commands/up.js';
-import { exitCodeOf, GitpaasError, oneLine } from './errors.js';
-import { debugRequested } from './logger.js';
+import { CliError } from './errors.js';
+import { version } from './version.js';
 
 export const commands: readonly Command[] = [
   demoCommand,
@@ -17,10 +17,6 @@ export const commands: readonly Command[] = [
   syncCommand,
   runCommand,
 ];
-
-export function version(): string {
-  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-}
 
 function usage(context: CommandContext): string {
   const { colors } = context.terminal.out;
@@ -43,11 +39,21 @@ function usage(context: CommandContext): string {
   ].join('\n');
 }
 
-function unknownCommand(name: string): GitpaasError {
-  return new GitpaasError(
+function unknownCommand(name: string): CliError {
+  return new CliError(
     'E_UNKNOWN_COMMAND',
     `unknown command "${name}": use one of ${commands.map((c) => c.name).join(', ')} (gitpaas --help)`,
   );
+}
+
+/**
+ * core's exitCodeOf, and the `exitCode` of an error from a package whose error class does not
+ * extend GitpaasError yet (the reloader's E_PORT_IN_USE is a usage error, exit 2).
+ * TODO(#11): use exitCodeOf alone once ReloaderError and GitSyncError extend GitpaasError.
+ */
+function exitCodeOfAny(error: unknown): number {
+  const own = (error as { exitCode?: unknown } | null)?.exitCode;
+  return isGitpaasError(error) || typeof own !== 'number' || own <= 0 ? exitCodeOf(error) : own;
 }
 
 /** The whole CLI: dispatches to a command, prints any error as one line, returns the exit code. */
@@ -75,6 +81,6 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
     if (debugRequested(context.env) && error instanceof Error && error.stack) {
       err.write(`${err.colors.dim(error.stack)}\n`);
     }
-    return exitCodeOf(error);
+    return exitCodeOfAny(error);
   }
 }

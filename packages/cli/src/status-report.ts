@@ -1,6 +1,5 @@
-import { formatDuration } from '@gitpaas/core';
+import { type Colors, formatDuration } from '@gitpaas/core';
 import type { CommitInfo } from './git.js';
-import type { Colors } from './terminal.js';
 
 /** The release record of @gitpaas/reloader, as it appears in JSON. */
 export interface ReleaseDoc {

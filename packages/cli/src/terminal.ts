@@ -1,11 +1,8 @@
+import type { LogStream } from '@gitpaas/core';
 import pc from 'picocolors';
 
-export type Colors = ReturnType<typeof pc.createColors>;
-
-/** One output stream with the colours it may use. */
-export interface Stream {
-  write(text: string): void;
-  readonly colors: Colors;
+/** One output stream with the colours it may use; the loggers of @gitpaas/core write to it too. */
+export interface Stream extends LogStream {
   /** An interactive terminal: spinners and cursor moves are allowed. */
   readonly interactive: boolean;
 }

@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { formatDuration } from '@gitpaas/core';
+import { formatDuration, waitFor } from '@gitpaas/core';
 import type { Release } from '@gitpaas/reloader';
 import { type DemoRepo, pushChange, pushRevert } from './demo-repo.js';
-import { GitpaasError } from './errors.js';
+import { CliError } from './errors.js';
 import type { Stream } from './terminal.js';
 import type { Up } from './up.js';
-import { waitFor } from './wait.js';
 
 export interface TourOptions {
   up: Up;
@@ -50,7 +49,7 @@ async function waitServed(options: TourOptions, hash: string): Promise<void> {
   await waitFor(async () => (await served(options.appUrl))?.revision === hash, {
     timeout: LIVE_TIMEOUT_MS,
     signal: options.signal,
-    what: `${hash.slice(0, 7)} to be served`,
+    message: `${hash.slice(0, 7)} to be served`,
   });
 }
 
@@ -98,13 +97,13 @@ export async function tour(options: TourOptions): Promise<void> {
     {
       timeout: options.readyTimeoutMs + LIVE_TIMEOUT_MS,
       signal: options.signal,
-      what: 'the broken release to fail',
+      message: 'the broken release to fail',
     },
   );
   ok(`release #${failed.id} marked ${c.red('failed')}: ${failed.reason ?? 'not ready'}`);
   const still = await served(appUrl);
   if (still?.revision !== changed) {
-    throw new GitpaasError(
+    throw new CliError(
       'E_DEMO',
       `expected ${changed.slice(0, 7)} to keep serving, found ${still?.revision ?? 'nothing'}`,
     );

@@ -7,12 +7,15 @@ import {
   type OptionSpec,
   type OptionTable,
   type OptionValue,
+  optionKey,
   type ParsedOptions,
+  parseBind,
 } from '@gitpaas/core';
 import { type GitSyncOptions, options as gitSyncTable, toGitSyncOptions } from '@gitpaas/git-sync';
 import { type ReloaderOptions, options as reloaderTable, toReloaderOptions } from '@gitpaas/reloader';
-import { GitpaasError } from './errors.js';
+import { CliError } from './errors.js';
 import { logFormatOption } from './flags.js';
+import { repoName } from './repo-name.js';
 
 /** Where `gitpaas up` serves status, metrics and the trigger unless --http-bind says otherwise. */
 export const DEFAULT_HTTP_BIND = '127.0.0.1:8081';
@@ -100,40 +103,16 @@ const reloaderNames = new Set(
 /** The default --root: a directory per repository under the user's state dir. */
 export function defaultRoot(env: NodeJS.ProcessEnv, repo: string): string {
   const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  const leaf =
-    (
-      repo
-        .replace(/[/\\]+$/, '')
-        .split(/[/:\\]/)
-        .pop() ?? 'repo'
-    ).replace(/\.git$/, '') || 'repo';
-  return join(base, 'gitpaas', leaf.replace(/[^\w.-]+/g, '-'));
-}
-
-function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return join(base, 'gitpaas', (repoName(repo) || 'repo').replace(/[^\w.-]+/g, '-'));
 }
 
 function pick(values: ParsedOptions['values'], names: Set<string>): ParsedOptions['values'] {
   const out: ParsedOptions['values'] = {};
   for (const name of names) {
-    const key = camel(name);
+    const key = optionKey(name);
     if (values[key] !== undefined) out[key] = values[key];
   }
   return out;
-}
-
-/** `127.0.0.1:8081`, `:8081`, `[::1]:8081` → host and port; a usage error naming --http-bind otherwise. */
-export function splitBind(bind: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(bind);
-  const port = Number(match?.[3]);
-  if (!match || port > 65535) {
-    throw new GitpaasError(
-      'E_USAGE',
-      `--http-bind: "${bind}" is not host:port, e.g. 127.0.0.1:8081 or :8081`,
-    );
-  }
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
 export interface UpConfig {
@@ -153,13 +132,13 @@ export interface UpConfig {
 export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: string): UpConfig {
   const { values, explicit } = parsed;
   if (!values.repo) {
-    throw new GitpaasError(
+    throw new CliError(
       'E_USAGE',
       '--repo is required: the git URL to deploy, e.g. --repo https://github.com/you/app.git',
     );
   }
   if (!parsed.rest[0]) {
-    throw new GitpaasError(
+    throw new CliError(
       'E_USAGE',
       'no command to run: put it after --, e.g. gitpaas up --repo <url> -- npm start',
     );
@@ -185,7 +164,7 @@ export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: s
   reloaderValues.stateDir = resolve(cwd, String(values.stateDir ?? `${sync.root}.state`));
   const reloader = toReloaderOptions(reloaderValues, parsed.rest);
   const httpBind = String(values.httpBind ?? '');
-  if (httpBind) splitBind(httpBind);
+  if (httpBind) parseBind(httpBind, '--http-bind');
   return {
     sync,
     reloader,

@@ -1,13 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGitSync, type GitSync } from '@gitpaas/git-sync';
+import { parseBind, Redactor, type ScopedLogger, silentLogger } from '@gitpaas/core';
+import { createGitSync, type GitSync, type GitSyncOptions } from '@gitpaas/git-sync';
 import { createReloader, type Reloader } from '@gitpaas/reloader';
 import pc from 'picocolors';
-import { GitpaasError } from './errors.js';
-import type { CliLogger } from './logger.js';
+import { CliError } from './errors.js';
 import { createProgress, type Progress } from './progress.js';
-import { redactUrl, scrub, secretsOf } from './redact.js';
-import { splitBind, type UpConfig } from './up-options.js';
+import type { UpConfig } from './up-options.js';
 
 /** A running `gitpaas up`: git-sync and the reloader in one process, behind one HTTP server. */
 export interface Up {
@@ -25,7 +24,15 @@ export interface Up {
 }
 
 function noProgress(): Progress {
-  return createProgress({ write: noop, colors: pc.createColors(false), interactive: false }, false);
+  return createProgress({ write: () => {}, colors: pc.createColors(false), interactive: false }, false);
+}
+
+/** The secrets of a sync configuration (a token in the URL, --password) for what `up` prints and serves. */
+export function redactorFor(sync: Pick<GitSyncOptions, 'repo' | 'password'>): Redactor {
+  const redactor = new Redactor();
+  redactor.addUrl(sync.repo);
+  redactor.add(sync.password);
+  return redactor;
 }
 
 function short(hash: string | null | undefined): string {
@@ -34,20 +41,18 @@ function short(hash: string | null | undefined): string {
 
 /** Listens, turning EADDRINUSE into one line that names the flag. */
 async function listen(server: Server, bind: string, flag: string): Promise<string> {
-  const { host, port } = splitBind(bind);
+  const { host, port } = parseBind(bind, flag);
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
       reject(
         error.code === 'EADDRINUSE'
-          ? new GitpaasError(
+          ? new CliError(
               'E_PORT_IN_USE',
-              `${flag}: ${host}:${port} is already in use: stop what uses it or pass ${flag} with another port`,
+              `${flag}: ${bind} is already in use: stop what uses it or pass ${flag} with another port`,
               { cause: error },
             )
-          : new GitpaasError('E_USAGE', `${flag}: cannot listen on ${host}:${port}: ${error.message}`, {
-              cause: error,
-            }),
+          : new CliError('E_USAGE', `${flag}: cannot listen on ${bind}: ${error.message}`, { cause: error }),
       );
     };
     const onListening = () => {
@@ -74,7 +79,7 @@ function closeServer(server: Server): Promise<void> {
 function narrate(
   gitSync: GitSync,
   reloader: Reloader,
-  logger: CliLogger,
+  logger: ScopedLogger,
   progress: Progress,
   json: boolean,
 ): void {
@@ -91,19 +96,16 @@ function narrate(
 export interface UpOptions {
   config: UpConfig;
   /** Where git-sync, the reloader and the app log (silent by default: libraries never print). */
-  logger?: CliLogger;
+  logger?: ScopedLogger;
   /** The spinner of the bin; none by default. */
   progress?: Progress;
 }
-
-const noop = () => {};
-const silent: CliLogger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent };
 
 /**
  * git-sync, the reloader and the shared HTTP server, created but not started. `stop()` may be
  * called at any time, also while `start()` is still waiting for the first revision.
  */
-export function createUp({ config, logger = silent, progress = noProgress() }: UpOptions): Up {
+export function createUp({ config, logger = silentLogger, progress = noProgress() }: UpOptions): Up {
   const gitSync = createGitSync({ ...config.sync, logger: logger.child('sync') });
   // The reloader watches the link exactly where git-sync resolves it (--link relative to --root).
   const watch = gitSync.status().link;
@@ -116,19 +118,19 @@ export function createUp({ config, logger = silent, progress = noProgress() }: U
   const status = () => ({ sync: gitSync.status(), reloader: reloader.status() });
   // git-sync redacts what it serves itself; what this server assembles is scrubbed here too
   // (an app may print a credential in the output lines kept by the release ledger).
-  const secrets = secretsOf(config.sync);
+  const redactor = redactorFor(config.sync);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(scrub(`${JSON.stringify(status(), null, 2)}\n`, secrets));
+      res.end(redactor.redact(`${JSON.stringify(status(), null, 2)}\n`));
       return;
     }
     if (path === '/metrics' && config.httpMetrics && req.method === 'GET') {
       // Two registries, one scrape: each package names its metrics apart.
       const text = [await gitSync.registry.metrics(), await reloader.registry.metrics()].join('\n');
       res.writeHead(200, { 'content-type': gitSync.registry.contentType });
-      res.end(scrub(text, secrets));
+      res.end(redactor.redact(text));
       return;
     }
     if (gitSync.handleHttp(req, res) || reloader.handleHttp(req, res)) return;
@@ -170,7 +172,7 @@ export function createUp({ config, logger = silent, progress = noProgress() }: U
           url = await listen(server, config.httpBind, '--http-bind');
         }
         if (stopping) return;
-        progress.start(`syncing ${redactUrl(config.sync.repo)}…`);
+        progress.start(`syncing ${redactor.redact(config.sync.repo)}…`);
         stoppers.push(
           () => gitSync.stop(),
           () => reloader.stop(),

@@ -1,25 +1,11 @@
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoRepo, pushChange } from '../src/demo-repo.js';
-import {
-  alive,
-  cleanEnv,
-  freePort,
-  get,
-  removeTempDirs,
-  runCli,
-  startCli,
-  stopAll,
-  tempDir,
-  waitFor,
-} from './helpers.js';
+import { freePort, waitFor } from '@gitpaas/test-utils';
+import { describe, expect, it } from 'vitest';
+import { exampleAppDir, pushChange } from '../src/demo-repo.js';
+import { alive, cleanEnv, cleanUpAfter, get, runCli, seededRepo, startCli } from './helpers.js';
 
-afterEach(async () => {
-  await stopAll();
-  await removeTempDirs();
-});
+cleanUpAfter();
 
 const oneLine = (text: string) => text.trimEnd().split('\n');
 
@@ -63,6 +49,11 @@ describe('gitpaas (the bin as a user types it)', () => {
       ['up', '--repo=file:///x', '--http-bind=8081', '--', 'node', 'x.js'],
       /--http-bind: "8081" is not host:port/,
     ],
+    [['status', '--url=127.0.0.1:70000'], /--url: port 70000 is out of range/],
+    [
+      ['up', '--repo=file:///x', '--http-bind=:70000', '--', 'node', 'x.js'],
+      /--http-bind: port 70000 is out of range/,
+    ],
     [['status', '--bogus'], /unknown flag --bogus/],
     [['status', '--json', 'extra'], /unexpected argument "extra"/],
     [['demo', '--port=70000'], /--port: 70000 is too large/],
@@ -105,11 +96,7 @@ describe('gitpaas (the bin as a user types it)', () => {
   });
 
   it('sync --one-time publishes the revision like the git-sync bin', async () => {
-    const dir = await tempDir();
-    const repo = await createDemoRepo(
-      dir,
-      fileURLToPath(new URL('../../../examples/hello/', import.meta.url)),
-    );
+    const { dir, repo } = await seededRepo();
     const root = join(dir, 'root');
     const { code, stderr } = await runCli([
       'sync',
@@ -122,11 +109,7 @@ describe('gitpaas (the bin as a user types it)', () => {
   });
 
   it('sync passes each SIGHUP on to git-sync (--sync-on-signal), and keeps running', async () => {
-    const dir = await tempDir();
-    const repo = await createDemoRepo(
-      dir,
-      fileURLToPath(new URL('../../../examples/hello/', import.meta.url)),
-    );
+    const { dir, repo } = await seededRepo();
     const root = join(dir, 'root');
     const link = join(root, 'hello.git');
     const sync = startCli([
@@ -139,7 +122,7 @@ describe('gitpaas (the bin as a user types it)', () => {
     const published = (hash: string) =>
       waitFor(async () => (await readlink(link).catch(() => '')) === `.worktrees/${hash}`, {
         timeout: 60_000,
-        what: `${hash.slice(0, 7)} to be published`,
+        message: `${hash.slice(0, 7)} to be published`,
       }).catch((error) => {
         throw new Error(`${error}\n${sync.stderr}`);
       });
@@ -156,7 +139,7 @@ describe('gitpaas (the bin as a user types it)', () => {
 
   it('run serves like the reloader bin and stops its app when gitpaas gets SIGTERM', async () => {
     const port = await freePort();
-    const hello = fileURLToPath(new URL('../../../examples/hello/', import.meta.url));
+    const hello = await exampleAppDir();
     const statusBind = `127.0.0.1:${await freePort()}`;
     const run = startCli(
       [
@@ -173,7 +156,7 @@ describe('gitpaas (the bin as a user types it)', () => {
     );
     await waitFor(async () => (await get(`http://127.0.0.1:${port}/healthz`))?.status === 200, {
       timeout: 60_000,
-      what: 'the app behind gitpaas run',
+      message: 'the app behind gitpaas run',
     });
     const appPid = JSON.parse((await get(`http://${statusBind}/status`))!.body).pid as number;
     expect(alive(appPid)).toBe(true);

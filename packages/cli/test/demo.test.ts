@@ -1,34 +1,34 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  alive,
-  CLI,
-  cleanEnv,
-  freePort,
-  get,
-  removeTempDirs,
-  runCli,
-  servedRevision,
-  startCli,
-  stopAll,
-  tempDir,
-  waitFor,
-} from './helpers.js';
+import { freePort, makeTempDir, waitFor } from '@gitpaas/test-utils';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { alive, CLI, cleanEnv, cleanUpAfter, get, runCli, servedRevision, startCli } from './helpers.js';
 
-afterEach(async () => {
-  await stopAll();
-  await removeTempDirs();
-});
+cleanUpAfter();
+
+/** `gitpaas demo --no-tour` in a temp dir of its own, once it serves: its ports, repository dir and app. */
+async function startDemo() {
+  const port = await freePort();
+  const httpPort = await freePort();
+  const demo = startCli(['demo', '--no-tour', `--port=${port}`, `--http-bind=127.0.0.1:${httpPort}`]);
+  const repo = await waitFor(() => /repository (\S+)\/hello\.git/.exec(demo.stdout)?.[1], {
+    timeout: 60_000,
+    message: 'the demo to print its repository',
+  }).catch((error: unknown) => {
+    throw new Error(`${error}\n${demo.stdout}\n${demo.stderr}`);
+  });
+  await waitFor(() => demo.stdout.includes('Serving until Ctrl-C'), { timeout: 60_000 });
+  const appPid = JSON.parse((await get(`http://127.0.0.1:${httpPort}/status`))!.body).reloader.pid as number;
+  return { demo, port, repo, appPid };
+}
 
 describe('gitpaas demo', () => {
   it('--no-tour serves the example app and stops cleanly on SIGINT, leaving nothing running', async () => {
     const port = await freePort();
     const httpPort = await freePort();
-    const dir = await tempDir();
+    const dir = await makeTempDir('gitpaas-cli-test-');
     const demo = startCli([
       'demo',
       '--no-tour',
@@ -38,8 +38,8 @@ describe('gitpaas demo', () => {
     ]);
     await waitFor(() => demo.stdout.includes(`http://127.0.0.1:${port}`), {
       timeout: 60_000,
-      what: 'the demo to print its URL',
-    }).catch((error) => {
+      message: 'the demo to print its URL',
+    }).catch((error: unknown) => {
       throw new Error(`${error}\n${demo.stdout}\n${demo.stderr}`);
     });
     expect(demo.stdout).toContain('git clone');
@@ -58,18 +58,7 @@ describe('gitpaas demo', () => {
   });
 
   it('stops everything and removes its temp dir when its terminal closes (SIGHUP)', async () => {
-    const port = await freePort();
-    const httpPort = await freePort();
-    const demo = startCli(['demo', '--no-tour', `--port=${port}`, `--http-bind=127.0.0.1:${httpPort}`]);
-    const repo = await waitFor(() => /repository (\S+)\/hello\.git/.exec(demo.stdout)?.[1], {
-      timeout: 60_000,
-      what: 'the demo to print its repository',
-    }).catch((error) => {
-      throw new Error(`${error}\n${demo.stdout}\n${demo.stderr}`);
-    });
-    await waitFor(() => demo.stdout.includes('Serving until Ctrl-C'), { timeout: 60_000 });
-    const appPid = JSON.parse((await get(`http://127.0.0.1:${httpPort}/status`))!.body).reloader
-      .pid as number;
+    const { demo, port, repo, appPid } = await startDemo();
     expect(alive(appPid)).toBe(true);
 
     demo.child.kill('SIGHUP');
@@ -80,18 +69,7 @@ describe('gitpaas demo', () => {
   });
 
   it('stops cleanly when one Ctrl-C arrives twice (from the terminal and from a runner that forwards it)', async () => {
-    const port = await freePort();
-    const httpPort = await freePort();
-    const demo = startCli(['demo', '--no-tour', `--port=${port}`, `--http-bind=127.0.0.1:${httpPort}`]);
-    const repo = await waitFor(() => /repository (\S+)\/hello\.git/.exec(demo.stdout)?.[1], {
-      timeout: 60_000,
-      what: 'the demo to print its repository',
-    }).catch((error) => {
-      throw new Error(`${error}\n${demo.stdout}\n${demo.stderr}`);
-    });
-    await waitFor(() => demo.stdout.includes('Serving until Ctrl-C'), { timeout: 60_000 });
-    const appPid = JSON.parse((await get(`http://127.0.0.1:${httpPort}/status`))!.body).reloader
-      .pid as number;
+    const { demo, repo, appPid } = await startDemo();
 
     demo.child.kill('SIGINT');
     // the copy comes once the first has been handled (two pending at once would merge into one)
@@ -159,9 +137,10 @@ describe('gitpaas demo', () => {
       const run = async (env: NodeJS.ProcessEnv) => {
         const port = await freePort();
         const command = `stty cols 120 rows 40; '${process.execPath}' '${CLI}' demo --no-tour --exit-after-tour --port=${port} --http-bind=127.0.0.1:${await freePort()}`;
-        const { stdout } = await promisify(execFile)('/usr/bin/script', ['-qfec', command, '/dev/null'], {
+        const { stdout } = await execa('/usr/bin/script', ['-qfec', command, '/dev/null'], {
           // a person's terminal: CI (set by .ci/run) turns spinners off
           env: { ...cleanEnv(env), CI: undefined },
+          extendEnv: false,
           timeout: 90_000,
         });
         return stdout;

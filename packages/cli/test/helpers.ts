@@ -1,12 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../src/wait.js';
-
-export { waitFor };
+import { makeTempDir, removeTempDirs } from '@gitpaas/test-utils';
+import { execa, type ResultPromise } from 'execa';
+import { type afterAll, afterEach } from 'vitest';
+import { createDemoRepo, type DemoRepo, exampleAppDir } from '../src/demo-repo.js';
 
 /** The built bin, spawned the way a user runs it. */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -21,65 +17,66 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+function spawnCli(args: readonly string[], options: CliOptions & { timeout?: number }): ResultPromise {
+  const { timeout } = options;
+  return execa(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: options.env ?? cleanEnv(),
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+    stripFinalNewline: false,
+    // A test stops gitpaas with a signal and waits for it to stop the app: never SIGKILL it early.
+    forceKillAfterDelay: false,
+    // runCli: a command that hangs past its deadline is killed outright.
+    ...(timeout ? { timeout, killSignal: 'SIGKILL' as const } : {}),
+  });
+}
+
 export interface Result {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `gitpaas …` to completion. */
-export function runCli(
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
-) {
-  return new Promise<Result>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd,
-      env: options.env ?? cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gitpaas ${args.join(' ')} did not finish in time\n${stdout}\n${stderr}`));
-    }, options.timeout ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `gitpaas …` to completion (killed after `timeout`, 30 s by default). */
+export async function runCli(
+  args: readonly string[],
+  options: CliOptions & { timeout?: number } = {},
+): Promise<Result> {
+  const result = await spawnCli(args, { ...options, timeout: options.timeout ?? 30_000 });
+  if (result.timedOut) {
+    throw new Error(`gitpaas ${args.join(' ')} did not finish in time\n${result.stdout}\n${result.stderr}`);
+  }
+  return { code: result.exitCode ?? null, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
 /** A long-running `gitpaas …` whose output is collected as it comes. */
 export interface Running {
-  child: ChildProcess;
+  child: ResultPromise;
   readonly stdout: string;
   readonly stderr: string;
+  /** Its exit code; null when a signal ended it. */
   exited: Promise<number | null>;
 }
 
-const running = new Set<ChildProcess>();
+const running = new Set<ResultPromise>();
 
-export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Running {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: options.cwd,
-    env: options.env ?? cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startCli(args: readonly string[], options: CliOptions = {}): Running {
+  const child = spawnCli(args, options);
   running.add(child);
   const state = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (chunk) => (state.stdout += chunk));
-  child.stderr!.on('data', (chunk) => (state.stderr += chunk));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      running.delete(child);
-      resolve(code);
-    }),
-  );
+  child.stdout?.on('data', (chunk) => (state.stdout += chunk));
+  child.stderr?.on('data', (chunk) => (state.stderr += chunk));
+  const exited = child.then((result) => {
+    running.delete(child);
+    return result.exitCode ?? null;
+  });
   return {
     child,
     get stdout() {
@@ -92,38 +89,33 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
   };
 }
 
-/** afterEach/afterAll: stops what a test left running (SIGTERM lets gitpaas stop the app it runs). */
-export async function stopAll(): Promise<void> {
+/** Stops what a test left running (SIGTERM lets gitpaas stop the app it runs). */
+async function stopAll(): Promise<void> {
   await Promise.all(
     [...running].map(async (child) => {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await gone;
+      await child;
       clearTimeout(timer);
     }),
   );
 }
 
-/** A port nothing listens on right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * Stops the gitpaas processes a test started and removes its temp dirs, after each test, or
+ * after all of them for a suite that shares one running `up`.
+ */
+export function cleanUpAfter(hook: typeof afterEach | typeof afterAll = afterEach): void {
+  hook(async () => {
+    await stopAll();
+    await removeTempDirs();
+  });
 }
 
-const dirs: string[] = [];
-
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gitpaas-cli-test-'));
-  dirs.push(dir);
-  return dir;
-}
-
-export async function removeTempDirs(): Promise<void> {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+/** A temp dir (removed by cleanUpAfter) with a bare repository seeded with the example app. */
+export async function seededRepo(): Promise<{ dir: string; repo: DemoRepo }> {
+  const dir = await makeTempDir('gitpaas-cli-test-');
+  return { dir, repo: await createDemoRepo(dir, await exampleAppDir()) };
 }
 
 /** Whether a process (by PID) still exists. */

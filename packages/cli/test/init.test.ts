@@ -1,20 +1,16 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { git, makeTempDir } from '@gitpaas/test-utils';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { git } from '../src/git.js';
-import { removeTempDirs, runCli, tempDir } from './helpers.js';
+import { cleanUpAfter, runCli } from './helpers.js';
 
-const KUBECTL = '/usr/bin/kubectl';
-const exec = promisify(execFile);
-
-/** `docker compose` (v2) or `docker-compose` (1.29), whichever this machine has. */
-async function composeCommand(): Promise<string[] | undefined> {
-  for (const command of [['docker', 'compose'], ['docker-compose']]) {
-    const works = await exec(command[0]!, [...command.slice(1), 'version'], { timeout: 20_000 }).then(
+/** The first of these commands whose `version` runs here, or undefined (the tests that need it say so). */
+async function firstWorking(...commands: string[][]): Promise<string[] | undefined> {
+  for (const command of commands) {
+    const version = [...command.slice(1), 'version', ...(command[0] === 'kubectl' ? ['--client'] : [])];
+    const works = await execa(command[0]!, version, { timeout: 20_000 }).then(
       () => true,
       () => false,
     );
@@ -23,48 +19,131 @@ async function composeCommand(): Promise<string[] | undefined> {
   return undefined;
 }
 
-afterEach(removeTempDirs);
+// `docker compose` (v2) or `docker-compose` (1.29); kubectl for kustomize. CI installs both.
+const COMPOSE = await firstWorking(['docker', 'compose'], ['docker-compose']);
+const KUBECTL = await firstWorking(['kubectl']);
+const noCompose = COMPOSE ? '' : ' (skipped: neither docker compose nor docker-compose is installed)';
+const noKubectl = KUBECTL ? '' : ' (skipped: kubectl is not installed)';
+
+/** A command with everything that breaks hand-written YAML and .env files: `: `, `#`, both quotes. */
+const TRICKY_COMMAND = `node -e "console.log('a: b') # x"`;
+
+cleanUpAfter();
+
+/** `gitpaas init` in a new temp dir; returns where it wrote. */
+async function init(args: string[]): Promise<{ dir: string; stdout: string }> {
+  const cwd = await makeTempDir('gitpaas-cli-test-');
+  const { code, stdout, stderr } = await runCli(['init', ...args, '--dir=deploy'], { cwd });
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  return { dir: join(cwd, 'deploy'), stdout };
+}
+
+/** What Compose makes of the files, with the .env beside them. */
+async function composeConfig(dir: string): Promise<{ services: Record<string, Record<string, unknown>> }> {
+  const { stdout } = await execa(COMPOSE![0]!, [...COMPOSE!.slice(1), 'config'], {
+    cwd: dir,
+    timeout: 30_000,
+  });
+  return parse(stdout);
+}
+
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  envFrom?: Array<{ configMapRef: { name: string } }>;
+}
+
+interface K8sObject {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: { template?: { spec: { containers: Container[] } } };
+}
+
+const containers = (deployment: K8sObject) => deployment.spec!.template!.spec.containers;
+
+async function kustomize(dir: string): Promise<K8sObject[]> {
+  const { stdout } = await execa(KUBECTL![0]!, ['kustomize', join(dir, 'k8s')], { timeout: 30_000 });
+  return parseAllDocuments(stdout).map((doc) => doc.toJS());
+}
 
 describe('gitpaas init', () => {
-  it('writes Compose and kustomize files for the repository that render', async () => {
-    const cwd = await tempDir();
+  it('writes Compose and kustomize files for the repository', async () => {
     const repo = 'https://git.example.invalid/team/My_Shop.git';
-    const { code, stdout, stderr } = await runCli(['init', `--repo=${repo}`, '--dir=deploy'], { cwd });
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
+    const { dir, stdout } = await init([`--repo=${repo}`]);
     expect(stdout).toContain('compose.yaml');
-
-    const compose = parse(await readFile(join(cwd, 'deploy/compose.yaml'), 'utf8'));
+    const compose = parse(await readFile(join(dir, 'compose.yaml'), 'utf8'));
     expect(Object.keys(compose.services)).toEqual(['git-sync', 'app']);
     expect(compose.services['git-sync'].image).toContain('ghcr.io/gitpaas/git-sync');
     expect(compose.services.app.image).toContain('ghcr.io/gitpaas/app');
-    expect(await readFile(join(cwd, 'deploy/.env'), 'utf8')).toContain(`GITPAAS_REPO=${repo}`);
-
-    const composeCli = await composeCommand();
-    if (composeCli) {
-      // Compose itself validates the file, with the .env beside it
-      await exec(composeCli[0]!, [...composeCli.slice(1), 'config', '-q'], {
-        cwd: join(cwd, 'deploy'),
-        timeout: 30_000,
-      });
-    }
-
-    const k8s = join(cwd, 'deploy/k8s');
+    expect(await readFile(join(dir, '.env'), 'utf8')).toContain(`GITPAAS_REPO=${repo}`);
     for (const file of ['kustomization.yaml', 'deployment.yaml', 'service.yaml']) {
-      for (const doc of parseAllDocuments(await readFile(join(k8s, file), 'utf8')))
+      for (const doc of parseAllDocuments(await readFile(join(dir, 'k8s', file), 'utf8')))
         expect(doc.errors).toEqual([]);
-    }
-    if (existsSync(KUBECTL)) {
-      const { stdout: rendered } = await exec(KUBECTL, ['kustomize', k8s]);
-      const kinds = parseAllDocuments(rendered).map((doc) => doc.toJS().kind);
-      expect(kinds.sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
-      expect(rendered).toContain('name: my-shop');
-      expect(rendered).toContain('image: ghcr.io/gitpaas/app:');
     }
   });
 
+  it.skipIf(!COMPOSE)(
+    `gives files that docker compose accepts, publishing the app on --port${noCompose}`,
+    async () => {
+      const { dir } = await init(['--repo=https://git.example.invalid/team/shop.git', '--port=3000']);
+      const config = await composeConfig(dir);
+      expect(config.services['git-sync']!.environment).toMatchObject({
+        GITSYNC_REPO: 'https://git.example.invalid/team/shop.git',
+      });
+      const [port] = config.services.app!.ports as Array<string | Record<string, unknown>>;
+      // docker-compose 1.29 shows the short form, Compose v2 the long one
+      const shown =
+        typeof port === 'string'
+          ? port
+          : `${port!.host_ip}:${port!.published}:${port!.target}/${port!.protocol}`;
+      expect(shown).toBe('127.0.0.1:3000:8080/tcp');
+    },
+  );
+
+  it.skipIf(!KUBECTL)(
+    `gives files that kubectl kustomize renders, named after the app${noKubectl}`,
+    async () => {
+      const { dir } = await init(['--repo=https://git.example.invalid/team/My_Shop.git', '--tag=1.0']);
+      const objects = await kustomize(dir);
+      expect(objects.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+      const deployment = objects.find((object) => object.kind === 'Deployment')!;
+      const service = objects.find((object) => object.kind === 'Service')!;
+      const config = objects.find((object) => object.kind === 'ConfigMap')!;
+      expect(deployment.metadata.name).toBe('my-shop');
+      expect(service.metadata.name).toBe('my-shop');
+      expect(config.data!.GITSYNC_REPO).toBe('https://git.example.invalid/team/My_Shop.git');
+      const images = containers(deployment).map((container) => container.image);
+      // 1.0 stays a string: a hand-written `newTag: 1.0` would be the number 1
+      expect(images).toEqual(['ghcr.io/gitpaas/git-sync:1.0', 'ghcr.io/gitpaas/app:1.0']);
+      expect(containers(deployment)[0]!.envFrom![0]!.configMapRef.name).toBe(config.metadata.name);
+    },
+  );
+
+  it.skipIf(!COMPOSE)(
+    `keeps a command with ": ", "#" and quotes whole, for Compose${noCompose}`,
+    async () => {
+      const { dir } = await init(['--repo=https://git.example.invalid/a.git', `--command=${TRICKY_COMMAND}`]);
+      const { command } = (await composeConfig(dir)).services.app!;
+      // docker-compose 1.29 shows the string, Compose v2 the words it runs
+      expect([TRICKY_COMMAND, ['node', '-e', "console.log('a: b') # x"]]).toContainEqual(command);
+    },
+  );
+
+  it.skipIf(!KUBECTL)(
+    `keeps a command with ": ", "#" and quotes whole, for Kubernetes${noKubectl}`,
+    async () => {
+      const { dir } = await init(['--repo=https://git.example.invalid/a.git', `--command=${TRICKY_COMMAND}`]);
+      const deployment = (await kustomize(dir)).find((object) => object.kind === 'Deployment')!;
+      const app = containers(deployment).find((container) => container.name === 'app');
+      expect(app?.args).toEqual(['sh', '-c', TRICKY_COMMAND]);
+    },
+  );
+
   it('refuses to overwrite existing files without --force, and overwrites with it', async () => {
-    const cwd = await tempDir();
+    const cwd = await makeTempDir('gitpaas-cli-test-');
     const first = await runCli(['init', '--repo=https://git.example.invalid/a.git'], { cwd });
     expect(first.code).toBe(0);
     const path = join(cwd, 'gitpaas-deploy/.env');
@@ -82,23 +161,21 @@ describe('gitpaas init', () => {
   });
 
   it("uses the clone's origin remote when --repo is not given", async () => {
-    const cwd = await tempDir();
-    await git(['init', '--quiet', cwd]);
-    await git(['remote', 'add', 'origin', 'git@git.example.invalid:team/api.git'], { cwd });
+    const cwd = await makeTempDir('gitpaas-cli-test-');
+    await git(cwd, 'init', '--quiet');
+    await git(cwd, 'remote', 'add', 'origin', 'git@git.example.invalid:team/api.git');
     const { code } = await runCli(['init'], { cwd });
     expect(code).toBe(0);
-    expect(await readFile(join(cwd, 'gitpaas-deploy/k8s/config.env'), 'utf8')).toContain(
+    expect(await readFile(join(cwd, 'gitpaas-deploy/k8s/kustomization.yaml'), 'utf8')).toContain(
       'GITSYNC_REPO=git@git.example.invalid:team/api.git',
     );
   });
 
   it('leaves a token in the origin URL out of the files and the output, and says where it belongs', async () => {
-    const cwd = await tempDir();
-    await git(['init', '--quiet', cwd]);
+    const cwd = await makeTempDir('gitpaas-cli-test-');
+    await git(cwd, 'init', '--quiet');
     const token = 's3cret-token-42';
-    await git(['remote', 'add', 'origin', `https://deploy:${token}@git.example.invalid/team/shop.git`], {
-      cwd,
-    });
+    await git(cwd, 'remote', 'add', 'origin', `https://deploy:${token}@git.example.invalid/team/shop.git`);
     const { code, stdout, stderr } = await runCli(['init'], { cwd });
     expect(code, stderr).toBe(0);
     expect(stdout).not.toContain(token);
@@ -107,22 +184,16 @@ describe('gitpaas init', () => {
     expect(stderr).toMatch(
       /left out of the files: give it to git-sync as GITSYNC_USERNAME \+ GITSYNC_PASSWORD/,
     );
-    for (const file of [
-      'compose.yaml',
-      '.env',
-      'k8s/kustomization.yaml',
-      'k8s/config.env',
-      'k8s/deployment.yaml',
-    ]) {
+    for (const file of ['compose.yaml', '.env', 'k8s/kustomization.yaml', 'k8s/deployment.yaml']) {
       expect(await readFile(join(cwd, 'gitpaas-deploy', file), 'utf8')).not.toContain(token);
     }
-    expect(await readFile(join(cwd, 'gitpaas-deploy/k8s/config.env'), 'utf8')).toContain(
+    expect(await readFile(join(cwd, 'gitpaas-deploy/k8s/kustomization.yaml'), 'utf8')).toContain(
       'GITSYNC_REPO=https://git.example.invalid/team/shop.git',
     );
   });
 
   it('says to pass --repo when there is no origin remote', async () => {
-    const cwd = await tempDir();
+    const cwd = await makeTempDir('gitpaas-cli-test-');
     const { code, stderr } = await runCli(['init'], { cwd });
     expect(code).toBe(2);
     expect(stderr).toMatch(/pass --repo <url>/);

@@ -1,24 +1,40 @@
 import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { freePort, makeTempDir, waitFor } from '@gitpaas/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoRepo, type DemoRepo, pushChange } from '../src/demo-repo.js';
+import { type DemoRepo, pushChange } from '../src/demo-repo.js';
 import {
   alive,
-  freePort,
+  cleanUpAfter,
   get,
   type Running,
-  removeTempDirs,
   runCli,
+  seededRepo,
   servedRevision,
   startCli,
-  stopAll,
-  tempDir,
-  waitFor,
 } from './helpers.js';
 
-const HELLO = fileURLToPath(new URL('../../../examples/hello/', import.meta.url));
+/** `gitpaas up` serving the example app of `repo` on 127.0.0.1: its public port and status URL. */
+async function startUp(dir: string, repo: DemoRepo, flags: string[]) {
+  const port = await freePort();
+  const statusUrl = `http://127.0.0.1:${await freePort()}`;
+  const up = startCli([
+    'up',
+    `--repo=file://${repo.bare}`,
+    '--ref=main',
+    `--root=${join(dir, 'srv')}`,
+    `--port=${port}`,
+    '--host=127.0.0.1',
+    `--http-bind=${statusUrl.slice('http://'.length)}`,
+    '--ready-path=/healthz',
+    ...flags,
+    '--',
+    'node',
+    'server.js',
+  ]);
+  return { up, port, statusUrl };
+}
 
 interface StatusJson {
   reloader: {
@@ -38,39 +54,23 @@ describe('gitpaas up against a local repository', () => {
   const log = () => `\n--- stdout\n${up.stdout}\n--- stderr\n${up.stderr}`;
 
   beforeAll(async () => {
-    const dir = await tempDir();
-    repo = await createDemoRepo(dir, HELLO);
-    port = await freePort();
-    statusUrl = `http://127.0.0.1:${await freePort()}`;
-    up = startCli([
-      'up',
-      `--repo=file://${repo.bare}`,
-      '--ref=main',
-      `--root=${join(dir, 'srv')}`,
+    const seeded = await seededRepo();
+    repo = seeded.repo;
+    ({ up, port, statusUrl } = await startUp(seeded.dir, repo, [
       '--period=300ms',
-      `--port=${port}`,
-      '--host=127.0.0.1',
-      `--http-bind=${statusUrl.slice('http://'.length)}`,
-      '--ready-path=/healthz',
       '--ready-timeout=4s',
       '--drain-timeout=500ms',
-      '--',
-      'node',
-      'server.js',
-    ]);
+    ]));
     await waitFor(async () => (await servedRevision(port)) === repo.head, {
       timeout: 60_000,
-      what: 'the first revision to be served',
-    }).catch((error) => {
+      message: 'the first revision to be served',
+    }).catch((error: unknown) => {
       throw new Error(`${error}${log()}`);
     });
     liveHash = repo.head;
   });
 
-  afterAll(async () => {
-    await stopAll();
-    await removeTempDirs();
-  });
+  cleanUpAfter(afterAll);
 
   it('serves the first revision on --port and answers / and /status on --http-bind', async () => {
     expect(await servedRevision(port)).toBe(repo.head);
@@ -84,7 +84,7 @@ describe('gitpaas up against a local repository', () => {
     const hash = await pushChange(repo, { 'message.txt': 'second\n' }, 'Second message');
     await waitFor(async () => (await servedRevision(port)) === hash, {
       timeout: 60_000,
-      what: 'the change to go live',
+      message: 'the change to go live',
     });
     const page = await get(`http://127.0.0.1:${port}/version`);
     expect(JSON.parse(page!.body).message).toBe('second');
@@ -102,7 +102,7 @@ describe('gitpaas up against a local repository', () => {
         const status = JSON.parse((await get(`${statusUrl}/status`))?.body ?? '{}') as Partial<StatusJson>;
         return status.reloader?.releases.find((r) => r.revision === broken && r.outcome === 'failed');
       },
-      { timeout: 60_000, what: 'the broken release to be marked failed' },
+      { timeout: 60_000, message: 'the broken release to be marked failed' },
     );
     expect(failed.outcome).toBe('failed');
     expect(await servedRevision(port)).toBe(liveHash);
@@ -156,13 +156,10 @@ describe('gitpaas up against a local repository', () => {
 });
 
 describe('gitpaas up with credentials in the repository URL', () => {
-  afterAll(async () => {
-    await stopAll();
-    await removeTempDirs();
-  });
+  cleanUpAfter(afterAll);
 
   it('keeps the secret out of logs, status and metrics while the sync keeps failing', async () => {
-    const dir = await tempDir();
+    const dir = await makeTempDir('gitpaas-cli-test-');
     const statusUrl = `http://127.0.0.1:${await freePort()}`;
     // Nothing listens on port 9: every sync fails, and up retries instead of exiting.
     const up = startCli([
@@ -182,7 +179,7 @@ describe('gitpaas up with credentials in the repository URL', () => {
         const body = (await get(`${statusUrl}/status`))?.body;
         return body && JSON.parse(body).sync.consecutiveFailures >= 2 ? body : undefined;
       },
-      { timeout: 60_000, what: 'two failed syncs' },
+      { timeout: 60_000, message: 'two failed syncs' },
     );
     const metrics = (await get(`${statusUrl}/metrics`))!.body;
     expect(metrics).toContain('git_sync_count_total');
@@ -196,37 +193,20 @@ describe('gitpaas up with credentials in the repository URL', () => {
 });
 
 describe('gitpaas up with a trigger secret', () => {
-  afterAll(async () => {
-    await stopAll();
-    await removeTempDirs();
-  });
+  cleanUpAfter(afterAll);
 
   it('serves the signed POST /sync trigger on its one HTTP server: a push goes live without waiting for the period', async () => {
-    const dir = await tempDir();
-    const repo = await createDemoRepo(dir, HELLO);
+    const { dir, repo } = await seededRepo();
     const secretFile = join(dir, 'trigger-secret');
     await writeFile(secretFile, 'a-shared-secret\n');
-    const port = await freePort();
-    const statusUrl = `http://127.0.0.1:${await freePort()}`;
     // An hour-long period: only the trigger can bring the second revision in time.
-    const up = startCli([
-      'up',
-      `--repo=file://${repo.bare}`,
-      '--ref=main',
-      `--root=${join(dir, 'srv')}`,
+    const { up, port, statusUrl } = await startUp(dir, repo, [
       '--period=1h',
-      `--port=${port}`,
-      '--host=127.0.0.1',
-      `--http-bind=${statusUrl.slice('http://'.length)}`,
       `--trigger-secret-file=${secretFile}`,
-      '--ready-path=/healthz',
-      '--',
-      'node',
-      'server.js',
     ]);
     await waitFor(async () => (await servedRevision(port)) === repo.head, {
       timeout: 60_000,
-      what: 'the first revision',
+      message: 'the first revision',
     });
     const hash = await pushChange(repo, { 'message.txt': 'triggered\n' }, 'Triggered change');
     const body = JSON.stringify({ ref: 'refs/heads/main' });
@@ -245,7 +225,7 @@ describe('gitpaas up with a trigger secret', () => {
     expect((await send(signature)).status).toBe(202);
     await waitFor(async () => (await servedRevision(port)) === hash, {
       timeout: 60_000,
-      what: 'the triggered revision',
+      message: 'the triggered revision',
     });
     up.child.kill('SIGTERM');
     expect(await up.exited).toBe(0);

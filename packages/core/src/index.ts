@@ -38,6 +38,7 @@ export {
   type HelpText,
   OPTIONS_END,
   OPTIONS_START,
+  optionsMarkers,
   renderHelp,
   renderOptionsMarkdown,
   replaceOptionsBlock,

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseOptions } from '@gitpaas/core';
-import type { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 import { createDemoRepo, exampleAppDir } from '../demo-repo.js';
-import { commandTable, logFormatOption, parseCommand } from '../flags.js';
+import { commandTable, logFormatOption } from '../flags.js';
 import { tour } from '../tour.js';
 import { createUp } from '../up.js';
 import { toUpConfig, options as upOptions } from '../up-options.js';
@@ -55,33 +55,24 @@ function self(cwd: string): string {
   return basename(script) === 'gitpaas' || !script ? 'gitpaas' : `node ${relative(cwd, script) || script}`;
 }
 
-export const demoCommand: Command = {
+export const demoCommand = defineCommand({
   name: 'demo',
   summary: 'see it work: a local repository with the example app, a push going live, a broken push kept out',
-  async run(argv, context) {
-    const parsed = parseCommand(demoOptions, argv, context, {
-      usage: 'gitpaas demo [--port 8080] [--dir <dir>] [--no-tour]',
-      description:
-        'Needs only Node and git. Creates a local bare repository seeded with the example app, runs\n' +
-        '`gitpaas up` on it and prints the URL; then (unless --no-tour) pushes a change and shows it\n' +
-        'live with the measured push-to-live time, pushes a broken revision and shows the old one still\n' +
-        'serving, and reverts it. Keeps serving until Ctrl-C, which stops everything.',
-      examples: [
-        'gitpaas demo',
-        'gitpaas demo --port 3000 --no-tour',
-        'gitpaas demo --dir ./demo --exit-after-tour --log-format json',
-      ],
-    });
-    if (!parsed) return 0;
-    const v = parsed.values as {
-      port: number;
-      httpBind?: string;
-      dir?: string;
-      noTour?: boolean;
-      exitAfterTour?: boolean;
-      period: number;
-      logFormat: 'pretty' | 'json';
-    };
+  options: demoOptions,
+  help: {
+    usage: 'gitpaas demo [--port 8080] [--dir <dir>] [--no-tour]',
+    description:
+      'Needs only Node and git. Creates a local bare repository seeded with the example app, runs\n' +
+      '`gitpaas up` on it and prints the URL; then (unless --no-tour) pushes a change and shows it\n' +
+      'live with the measured push-to-live time, pushes a broken revision and shows the old one still\n' +
+      'serving, and reverts it. Keeps serving until Ctrl-C, which stops everything.',
+    examples: [
+      'gitpaas demo',
+      'gitpaas demo --port 3000 --no-tour',
+      'gitpaas demo --dir ./demo --exit-after-tour --log-format json',
+    ],
+  },
+  async run(v, _parsed, context) {
     const c = context.terminal.out.colors;
     const dir = v.dir ? resolve(context.cwd, v.dir) : await mkdtemp(join(tmpdir(), 'gitpaas-demo-'));
     try {
@@ -144,4 +135,4 @@ export const demoCommand: Command = {
       if (!v.dir) await rm(dir, { recursive: true, force: true });
     }
   },
-};
+});

@@ -1,12 +1,13 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { Command } from '../command.js';
-import { GitpaasError } from '../errors.js';
-import { commandTable, parseCommand } from '../flags.js';
+import { splitUrlCredentials } from '@gitpaas/core';
+import { defineCommand } from '../command.js';
+import { CliError } from '../errors.js';
+import { commandTable } from '../flags.js';
 import { git } from '../git.js';
 import { appNameFromRepo, initFiles } from '../init-files.js';
-import { version } from '../main.js';
-import { withoutCredentials } from '../redact.js';
+import { exists } from '../shipped.js';
+import { version } from '../version.js';
 
 export const initOptions = commandTable([
   {
@@ -28,13 +29,13 @@ export const initOptions = commandTable([
     default: 8080,
     min: 1,
     max: 65535,
-    help: 'The port your app listens on ($PORT)',
+    help: 'Where Compose publishes the app on this machine (127.0.0.1:<port>)',
   },
   {
     name: 'command',
     type: 'string',
     default: 'npm start',
-    help: "Your app's start command, run in each revision's directory",
+    help: "Your app's start command, run in each revision's directory; it must listen on $PORT",
   },
   { name: 'tag', type: 'string', help: 'Tag of the gitpaas images (default: this CLI version)' },
   { name: 'force', type: 'bool', help: 'Overwrite files that already exist' },
@@ -42,59 +43,43 @@ export const initOptions = commandTable([
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-export const initCommand: Command = {
+export const initCommand = defineCommand({
   name: 'init',
   summary: 'write Compose and Kubernetes files that deploy your repository',
-  async run(argv, context) {
-    const parsed = parseCommand(initOptions, argv, context, {
-      usage: 'gitpaas init [--repo <url>] [--dir <path>] [--force]',
-      description:
-        'Writes ready-to-edit deployment files for a repository: compose.yaml + .env (Docker Compose)\n' +
-        'and k8s/ (kustomize: kubectl apply -k). Existing files are never overwritten without --force.',
-      examples: [
-        'gitpaas init                                   # in your clone: uses its origin remote',
-        'gitpaas init --repo https://github.com/you/app.git --ref main --dir deploy',
-        'gitpaas init --command "node server.js" --port 3000 --force',
-      ],
-    });
-    if (!parsed) return 0;
-    const v = parsed.values as {
-      repo?: string;
-      ref: string;
-      dir: string;
-      name?: string;
-      port: number;
-      command: string;
-      tag?: string;
-      force?: boolean;
-    };
+  options: initOptions,
+  help: {
+    usage: 'gitpaas init [--repo <url>] [--dir <path>] [--force]',
+    description:
+      "Writes ready-to-edit deployment files for a repository, made from gitpaas's reference deployment:\n" +
+      'compose.yaml + .env (Docker Compose) and k8s/ (kustomize: kubectl apply -k). Existing files are\n' +
+      'never overwritten without --force.',
+    examples: [
+      'gitpaas init                                   # in your clone: uses its origin remote',
+      'gitpaas init --repo https://github.com/you/app.git --ref main --dir deploy',
+      'gitpaas init --command "node server.js" --port 3000 --force',
+    ],
+  },
+  async run(v, _parsed, context) {
     const given =
       v.repo ??
       (await git(['remote', 'get-url', 'origin'], { cwd: context.cwd }).catch(() => {
-        throw new GitpaasError(
+        throw new CliError(
           'E_USAGE',
           'no repository: pass --repo <url> (or run gitpaas init inside a clone with an origin remote)',
         );
       }));
     // A token in the URL (often in an origin remote) would end up in a ConfigMap and a .env
     // that may be committed, and on this screen: leave it out and say where it belongs.
-    const { url: repo, stripped } = withoutCredentials(given);
+    const { url: repo, secret } = splitUrlCredentials(given);
     const name = v.name ?? appNameFromRepo(repo);
     if (!DNS_LABEL.test(name)) {
-      throw new GitpaasError(
+      throw new CliError(
         'E_USAGE',
         `--name: "${name}" is not a valid name: use lowercase letters, digits and dashes, starting with a letter`,
       );
     }
     const dir = resolve(context.cwd, v.dir);
-    const files = initFiles({
+    const files = await initFiles({
       repo,
       ref: v.ref,
       name,
@@ -106,7 +91,7 @@ export const initCommand: Command = {
       for (const file of files) {
         const path = join(dir, file.path);
         if (await exists(path)) {
-          throw new GitpaasError(
+          throw new CliError(
             'E_EXISTS',
             `${relative(context.cwd, path) || path} already exists: pass --force to overwrite, or --dir <path> to write elsewhere`,
           );
@@ -119,7 +104,7 @@ export const initCommand: Command = {
       await writeFile(path, file.content);
     }
     const { out, err } = context.terminal;
-    if (stripped) {
+    if (secret) {
       err.write(
         `${err.colors.yellow('gitpaas init: the repository URL carries a password or token; it is left out of the files: give it to git-sync as GITSYNC_USERNAME + GITSYNC_PASSWORD (or GITSYNC_PASSWORD_FILE) from a Secret')}\n`,
       );
@@ -132,4 +117,4 @@ export const initCommand: Command = {
     );
     return 0;
   },
-};
+});

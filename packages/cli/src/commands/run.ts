@@ -5,5 +5,5 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'the reloader alone: run a command, replace it on changes without dropping requests',
   forwardsSignals: true,
-  run: (argv, context) => runPackageBin('@gitpaas/reloader', argv, context),
+  run: (argv, context) => runPackageBin('@gitpaas/reloader/cli', argv, context),
 };

@@ -1,9 +1,10 @@
-import type { Command } from '../command.js';
-import { GitpaasError } from '../errors.js';
-import { commandTable, parseCommand } from '../flags.js';
+import { formatBind, parseBind } from '@gitpaas/core';
+import { defineCommand } from '../command.js';
+import { CliError } from '../errors.js';
+import { commandTable } from '../flags.js';
 import { commitInfo } from '../git.js';
 import { buildReport, renderReport, type StatusDoc } from '../status-report.js';
-import { DEFAULT_HTTP_BIND, splitBind } from '../up-options.js';
+import { DEFAULT_HTTP_BIND } from '../up-options.js';
 
 export const statusOptions = commandTable([
   {
@@ -25,18 +26,18 @@ export const statusOptions = commandTable([
 
 /** `--url` as given, or up's --http-bind value (`127.0.0.1:8081`, `:8081`) made a URL. */
 function baseUrl(url: string): string {
-  if (!/^(\[[^\]]+\]|[^/:]*):\d+$/.test(url)) return url;
-  const { host, port } = splitBind(url);
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return `http://${shown}:${port}`;
+  if (url.includes('://')) return url;
+  const { host, port } = parseBind(url, '--url');
+  return `http://${formatBind(host, port)}`;
 }
 
-async function fetchStatus(base: string, timeoutMs: number): Promise<StatusDoc> {
+async function fetchStatus(given: string, timeoutMs: number): Promise<StatusDoc> {
+  const base = baseUrl(given);
   let url: URL;
   try {
-    url = new URL('/status', baseUrl(base));
+    url = new URL('/status', base);
   } catch {
-    throw new GitpaasError('E_USAGE', `--url: "${base}" is not a URL, e.g. http://127.0.0.1:8081`);
+    throw new CliError('E_USAGE', `--url: "${given}" is not a URL, e.g. http://127.0.0.1:8081`);
   }
   let response: Response;
   try {
@@ -45,7 +46,7 @@ async function fetchStatus(base: string, timeoutMs: number): Promise<StatusDoc> 
       headers: { accept: 'application/json' },
     });
   } catch (error) {
-    throw new GitpaasError(
+    throw new CliError(
       'E_STATUS_UNREACHABLE',
       `nothing answers at ${url.origin}: is \`gitpaas up\` running there? (pass its --http-bind as --url)`,
       { cause: error },
@@ -53,7 +54,7 @@ async function fetchStatus(base: string, timeoutMs: number): Promise<StatusDoc> 
   }
   const text = await response.text();
   if (!response.ok) {
-    throw new GitpaasError(
+    throw new CliError(
       'E_STATUS_BAD_RESPONSE',
       `${url.href} answered ${response.status}: is this the address of \`gitpaas up\`?`,
     );
@@ -61,29 +62,24 @@ async function fetchStatus(base: string, timeoutMs: number): Promise<StatusDoc> 
   try {
     return JSON.parse(text) as StatusDoc;
   } catch (error) {
-    throw new GitpaasError(
-      'E_STATUS_BAD_RESPONSE',
-      `${url.href} did not answer JSON: is this \`gitpaas up\`?`,
-      {
-        cause: error,
-      },
-    );
+    throw new CliError('E_STATUS_BAD_RESPONSE', `${url.href} did not answer JSON: is this \`gitpaas up\`?`, {
+      cause: error,
+    });
   }
 }
 
-export const statusCommand: Command = {
+export const statusCommand = defineCommand({
   name: 'status',
   summary: 'show what is live, the last releases and the last sync error of a running `up`',
-  async run(argv, context) {
-    const parsed = parseCommand(statusOptions, argv, context, {
-      usage: 'gitpaas status [--url <url>] [--json]',
-      description:
-        'Asks a running `gitpaas up` (or `gitpaas demo`) for its status: the live commit (hash, subject,\n' +
-        'author, since when), the last releases with outcome and durations, and the last sync error.',
-      examples: ['gitpaas status', 'gitpaas status --url http://10.0.0.5:8081 --json | jq .live'],
-    });
-    if (!parsed) return 0;
-    const { url, json, timeout } = parsed.values as { url: string; json?: boolean; timeout: number };
+  options: statusOptions,
+  help: {
+    usage: 'gitpaas status [--url <url>] [--json]',
+    description:
+      'Asks a running `gitpaas up` (or `gitpaas demo`) for its status: the live commit (hash, subject,\n' +
+      'author, since when), the last releases with outcome and durations, and the last sync error.',
+    examples: ['gitpaas status', 'gitpaas status --url http://10.0.0.5:8081 --json | jq .live'],
+  },
+  async run({ url, json, timeout }, _parsed, context) {
     const doc = await fetchStatus(url, timeout);
     const current = doc.reloader?.current;
     // The release dir is a worktree on this machine when status runs beside `up`; elsewhere
@@ -94,4 +90,4 @@ export const statusCommand: Command = {
     out.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, out.colors, Date.now()));
     return 0;
   },
-};
+});

@@ -5,5 +5,5 @@ export const syncCommand: Command = {
   name: 'sync',
   summary: 'the git-sync sidecar alone: keep a directory at the newest revision (git-sync flags)',
   forwardsSignals: true,
-  run: (argv, context) => runPackageBin('@gitpaas/git-sync', argv, context),
+  run: (argv, context) => runPackageBin('@gitpaas/git-sync/cli', argv, context),
 };

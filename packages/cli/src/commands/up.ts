@@ -1,9 +1,7 @@
-import type { Command, CommandContext } from '../command.js';
-import { parseCommand } from '../flags.js';
-import { type CliLogger, createLogger, debugRequested } from '../logger.js';
+import { createLogger, debugRequested, formatBind, type ScopedLogger } from '@gitpaas/core';
+import { type CommandContext, defineCommand } from '../command.js';
 import { createProgress } from '../progress.js';
-import { redactUrl } from '../redact.js';
-import { createUp, type Up } from '../up.js';
+import { createUp, redactorFor, type Up } from '../up.js';
 import { options, toUpConfig } from '../up-options.js';
 
 export function loggerFor(format: 'pretty' | 'json', context: CommandContext, verbose = false) {
@@ -28,7 +26,7 @@ export function aborted(signal: AbortSignal): Promise<void> {
 export async function runUp(
   up: Up,
   context: CommandContext,
-  logger: CliLogger,
+  logger: ScopedLogger,
   whileRunning?: (up: Up) => Promise<void>,
 ): Promise<void> {
   const onAbort = () => {
@@ -51,32 +49,32 @@ export async function runUp(
   }
 }
 
-export const upCommand: Command = {
+export const upCommand = defineCommand({
   name: 'up',
   summary: 'sync a repository and run the app from it, switching revisions with zero downtime',
-  async run(argv, context) {
-    const parsed = parseCommand(options, argv, context, {
-      usage: 'gitpaas up --repo <url> [flags] -- <command…>',
-      description:
-        'Keeps <root>/<link> at the newest revision of --ref (git-sync) and runs <command> from it\n' +
-        '(reloader): each new revision is built, started beside the old one on a private $PORT, and\n' +
-        'gets the traffic of --port only once it is ready; a revision that fails keeps the old one\n' +
-        'serving. Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
-        'PaaS needs it: --max-failures -1 (retry forever, with backoff), --port 8080, --http-bind\n' +
-        '127.0.0.1:8081, old worktrees kept until the old process has drained.',
-      examples: [
-        'gitpaas up --repo https://github.com/you/app.git -- npm start',
-        'gitpaas up --repo git@github.com:you/app.git --ssh-key-file ~/.ssh/deploy --ref main \\',
-        '    --build "npm ci --omit=dev" --ready-path /healthz -- node server.js',
-        'GITSYNC_REPO=file:///srv/app.git GITPAAS_PORT=3000 gitpaas up -- node server.js',
-      ],
-    });
-    if (!parsed) return 0;
+  options,
+  help: {
+    usage: 'gitpaas up --repo <url> [flags] -- <command…>',
+    description:
+      'Keeps <root>/<link> at the newest revision of --ref (git-sync) and runs <command> from it\n' +
+      '(reloader): each new revision is built, started beside the old one on a private $PORT, and\n' +
+      'gets the traffic of --port only once it is ready; a revision that fails keeps the old one\n' +
+      'serving. Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
+      'PaaS needs it: --max-failures -1 (retry forever, with backoff), --port 8080, --http-bind\n' +
+      '127.0.0.1:8081, old worktrees kept until the old process has drained.',
+    examples: [
+      'gitpaas up --repo https://github.com/you/app.git -- npm start',
+      'gitpaas up --repo git@github.com:you/app.git --ssh-key-file ~/.ssh/deploy --ref main \\',
+      '    --build "npm ci --omit=dev" --ready-path /healthz -- node server.js',
+      'GITSYNC_REPO=file:///srv/app.git GITPAAS_PORT=3000 gitpaas up -- node server.js',
+    ],
+  },
+  async run(values, parsed, context) {
     const config = toUpConfig(parsed, context.env, context.cwd);
-    const verbose = Number(parsed.values.verbose ?? 0) > 0;
+    const verbose = Number(values.verbose ?? 0) > 0;
     const { logger, progress } = loggerFor(config.logFormat, context, verbose);
     const up = createUp({ config, logger, progress });
-    logger.info(`deploying ${redactUrl(config.sync.repo)} into ${config.sync.root}`);
+    logger.info(`deploying ${redactorFor(config.sync).redact(config.sync.repo)} into ${config.sync.root}`);
     await runUp(up, context, logger, async (running) => {
       const port = config.reloader.port;
       if (!running.reloader.status().current) {
@@ -84,15 +82,11 @@ export const upCommand: Command = {
           'the first revision did not start (see above): push a fix; it goes live when it gets ready',
         );
       } else if (port) {
-        logger.info(`serving on http://${displayHost(config.reloader.host)}:${port}`);
+        logger.info(`serving on http://${formatBind(config.reloader.host, port)}`);
       }
       if (running.url) logger.info(`status ${running.url}/status · trigger POST ${running.url}/sync`);
       await aborted(context.signal);
     });
     return 0;
   },
-};
-
-function displayHost(host: string | undefined): string {
-  return !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-}
+});

@@ -1,29 +1,38 @@
 #!/usr/bin/env node
+// Usage: gitpaas-options-doc README.md MODULE EXPORT[:BLOCK]… [--check]
+// Each EXPORT is an option table exported by MODULE; :BLOCK names the README block it fills
+// (<!-- options:start BLOCK … -->), the unnamed block without it.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-// Usage: gitpaas-options-doc README.md ./dist/options.js exportName [--check]
 import { pathToFileURL } from 'node:url';
 import { syncOptionsReadme } from './readme.js';
 import { replaceOptionsBlock } from './render.js';
 import type { OptionTable } from './spec.js';
 
-const [readme, modulePath, exportName, mode] = process.argv.slice(2);
-if (!readme || !modulePath || !exportName) {
-  process.stderr.write('usage: gitpaas-options-doc README.md MODULE EXPORT [--check]\n');
+const [readme, modulePath, ...rest] = process.argv.slice(2);
+const check = rest.includes('--check');
+const exports = rest.filter((arg) => arg !== '--check');
+if (!readme || !modulePath || exports.length === 0) {
+  process.stderr.write('usage: gitpaas-options-doc README.md MODULE EXPORT[:BLOCK]… [--check]\n');
   process.exit(2);
 }
-const table = (await import(pathToFileURL(resolve(modulePath)).href))[exportName] as OptionTable | undefined;
-if (!table?.options) {
-  process.stderr.write(`gitpaas-options-doc: ${modulePath} exports no option table named ${exportName}\n`);
-  process.exit(2);
-}
-if (mode === '--check') {
-  const text = await readFile(readme, 'utf8');
-  if (replaceOptionsBlock(text, table) !== text) {
-    process.stderr.write(`${readme}: options table is stale; run pnpm docs\n`);
-    process.exit(1);
+const module = await import(pathToFileURL(resolve(modulePath)).href);
+for (const spec of exports) {
+  const [exportName = '', block] = spec.split(':');
+  const table = module[exportName] as OptionTable | undefined;
+  if (!table?.options) {
+    process.stderr.write(`gitpaas-options-doc: ${modulePath} exports no option table named ${exportName}\n`);
+    process.exit(2);
   }
-} else {
-  const changed = await syncOptionsReadme(readme, table);
-  process.stdout.write(`${readme}: ${changed ? 'options table updated' : 'options table already current'}\n`);
+  const what = block ? `options table "${block}"` : 'options table';
+  if (check) {
+    const text = await readFile(readme, 'utf8');
+    if (replaceOptionsBlock(text, table, block) !== text) {
+      process.stderr.write(`${readme}: ${what} is stale; run pnpm docs\n`);
+      process.exit(1);
+    }
+  } else {
+    const changed = await syncOptionsReadme(readme, table, block);
+    process.stdout.write(`${readme}: ${what} ${changed ? 'updated' : 'already current'}\n`);
+  }
 }

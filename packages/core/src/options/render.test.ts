@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   OPTIONS_END,
   OPTIONS_START,
+  optionsMarkers,
   renderHelp,
   renderOptionsMarkdown,
   replaceOptionsBlock,
@@ -35,5 +36,15 @@ describe('generated docs', () => {
     expect(out.endsWith(`${OPTIONS_END}\n\nafter\n`)).toBe(true);
     expect(replaceOptionsBlock(out, table)).toBe(out);
     expect(() => replaceOptionsBlock('# no markers', table)).toThrow(/options:start/);
+  });
+
+  it('tells named blocks apart, the unnamed one included', () => {
+    const demo = optionsMarkers('demo');
+    const readme = `${OPTIONS_START}\nold\n${OPTIONS_END}\n${demo.start}\nold demo\n${demo.end}\n`;
+    const out = replaceOptionsBlock(readme, table, 'demo');
+    expect(out).toContain(`${OPTIONS_START}\nold\n${OPTIONS_END}`);
+    expect(out).not.toContain('old demo');
+    expect(replaceOptionsBlock(out, table)).not.toContain('old\n');
+    expect(() => replaceOptionsBlock(readme, table, 'init')).toThrow(/options:start init/);
   });
 });

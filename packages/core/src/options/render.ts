@@ -78,10 +78,20 @@ export function renderOptionsMarkdown(table: OptionTable): string {
 export const OPTIONS_START = '<!-- options:start (generated from the option table; run `pnpm run docs`) -->';
 export const OPTIONS_END = '<!-- options:end -->';
 
+/** The markers around a generated block; `name` tells several blocks of one README apart (`demo`). */
+export function optionsMarkers(name?: string): { start: string; end: string } {
+  if (!name) return { start: OPTIONS_START, end: OPTIONS_END };
+  return {
+    start: `<!-- options:start ${name} (generated from the option table; run \`pnpm run docs\`) -->`,
+    end: `<!-- options:end ${name} -->`,
+  };
+}
+
 /** Replaces the generated block between the markers; throws when the markers are missing. */
-export function replaceOptionsBlock(readme: string, table: OptionTable): string {
-  const start = readme.indexOf(OPTIONS_START);
-  const end = readme.indexOf(OPTIONS_END);
-  if (start < 0 || end < start) throw new Error(`README has no ${OPTIONS_START} … ${OPTIONS_END} block`);
-  return `${readme.slice(0, start + OPTIONS_START.length)}\n${renderOptionsMarkdown(table)}\n${readme.slice(end)}`;
+export function replaceOptionsBlock(readme: string, table: OptionTable, name?: string): string {
+  const markers = optionsMarkers(name);
+  const start = readme.indexOf(markers.start);
+  const end = readme.indexOf(markers.end, start);
+  if (start < 0 || end < start) throw new Error(`README has no ${markers.start} … ${markers.end} block`);
+  return `${readme.slice(0, start + markers.start.length)}\n${renderOptionsMarkdown(table)}\n${readme.slice(end)}`;
 }
