@@ -1,4 +1,4 @@
-import { debugRequested, exitCodeOf, isGitpaasError, oneLine } from '@gitpaas/core';
+import { debugRequested, exitCodeOf, oneLine } from '@gitpaas/core';
 import type { Command, CommandContext } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
@@ -46,16 +46,6 @@ function unknownCommand(name: string): CliError {
   );
 }
 
-/**
- * core's exitCodeOf, and the `exitCode` of an error from a package whose error class does not
- * extend GitpaasError yet (the reloader's E_PORT_IN_USE is a usage error, exit 2).
- * TODO(#11): use exitCodeOf alone once ReloaderError and GitSyncError extend GitpaasError.
- */
-function exitCodeOfAny(error: unknown): number {
-  const own = (error as { exitCode?: unknown } | null)?.exitCode;
-  return isGitpaasError(error) || typeof own !== 'number' || own <= 0 ? exitCodeOf(error) : own;
-}
-
 /** The whole CLI: dispatches to a command, prints any error as one line, returns the exit code. */
 export async function main(argv: readonly string[], context: CommandContext): Promise<number> {
   const [name, ...rest] = argv;
@@ -81,6 +71,6 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
     if (debugRequested(context.env) && error instanceof Error && error.stack) {
       err.write(`${err.colors.dim(error.stack)}\n`);
     }
-    return exitCodeOfAny(error);
+    return exitCodeOf(error);
   }
 }
