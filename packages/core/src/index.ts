@@ -66,7 +66,8 @@ export {
   signalGroup,
   signalProcess,
 } from './proc.js';
-export { MIN_SECRET_LENGTH, REDACTED, Redactor } from './redact.js';
+export { MIN_SECRET_LENGTH, REDACTED, Redactor, redactStrings } from './redact.js';
 export { type Deadline, deadline, sleep, whenAborted } from './timers.js';
 export { splitUrlCredentials, type UrlCredentials } from './url-credentials.js';
+export { isGitpaasSetting, userEnvironment } from './user-env.js';
 export { type WaitForOptions, waitFor } from './wait.js';

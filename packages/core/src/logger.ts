@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { pino } from 'pino';
-import type { Redactor } from './redact.js';
+import { type Redactor, redactStrings } from './redact.js';
 
 /** What the gitpaas libraries log through (they never print); pino, console or any four-method object fits. */
 export interface Logger {
@@ -33,13 +33,14 @@ export const silentLogger: ScopedLogger = {
   child: () => silentLogger,
 };
 
-/** Wraps a logger so nothing secret reaches it, whatever the caller passes. */
-export function redactingLogger(logger: Logger, redactor: Redactor): Logger {
+/** Wraps a logger so nothing secret reaches it, whatever the caller passes (a Redactor, or any redact function). */
+export function redactingLogger(logger: Logger, redactor: Redactor | ((text: string) => string)): Logger {
+  const redact = typeof redactor === 'function' ? redactor : (text: string) => redactor.redact(text);
   const wrap =
     (level: keyof Logger) =>
     (msg: string, fields?: object): void => {
-      if (fields === undefined) logger[level](redactor.redact(msg));
-      else logger[level](redactor.redact(msg), redactor.redactValue(fields));
+      if (fields === undefined) logger[level](redact(msg));
+      else logger[level](redact(msg), redactStrings(fields, redact));
     };
   return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }

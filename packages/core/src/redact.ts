@@ -73,16 +73,21 @@ export class Redactor {
 
   /** Redacts every string inside a JSON-able value. */
   redactValue<T>(value: T): T {
-    if (typeof value === 'string') return this.redact(value) as T;
-    if (Array.isArray(value)) return value.map((item) => this.redactValue(item)) as T;
-    if (value instanceof Error) return this.redact(value.message) as T;
-    if (value && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) out[key] = this.redactValue(item);
-      return out as T;
-    }
-    return value;
+    return redactStrings(value, (text) => this.redact(text));
   }
+}
+
+/** Applies `redact` to every string inside a JSON-able value (an Error becomes its redacted message). */
+export function redactStrings<T>(value: T, redact: (text: string) => string): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, redact)) as T;
+  if (value instanceof Error) return redact(value.message) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = redactStrings(item, redact);
+    return out as T;
+  }
+  return value;
 }
 
 function isHttp(protocol: string): boolean {

@@ -6,6 +6,7 @@ import {
   type ParsedOptions,
   parseBind,
   type ResolvedValues,
+  redactingLogger,
   resolveValues,
   silentLogger,
 } from '@gitpaas/core';
@@ -162,6 +163,11 @@ export type ReloaderOptions = OptionValues<typeof options> & {
   env?: NodeJS.ProcessEnv;
   /** Where the reloader logs (it never prints); silent by default. */
   logger?: Logger;
+  /**
+   * Removes secrets from text (gitpaas up passes git-sync's redactor): applied to every output line
+   * of the app and its build before it is emitted, kept or logged, to release reasons and to log lines.
+   */
+  redact?: (text: string) => string;
 };
 
 /** ReloaderOptions after resolveOptions: every default filled in, so no code past the door falls back. */
@@ -170,6 +176,7 @@ export type ResolvedOptions = ResolvedValues<typeof options> & {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  redact: (text: string) => string;
 };
 
 /**
@@ -180,12 +187,15 @@ export function resolveOptions(input: ReloaderOptions): ResolvedOptions {
   if (!input.command.length) {
     throw new ReloaderError('E_NO_COMMAND', 'no command to run: pass the command and its arguments');
   }
-  const values = resolveValues(options, input);
+  const { redact, ...rest } = input;
+  const values = resolveValues(options, rest);
+  const logger = input.logger ?? silentLogger;
   return {
     ...values,
     cwd: input.cwd ?? process.cwd(),
     env: input.env ?? process.env,
-    logger: input.logger ?? silentLogger,
+    logger: redact ? redactingLogger(logger, redact) : logger,
+    redact: redact ?? ((text) => text),
   };
 }
 

@@ -18,9 +18,11 @@ export class OutputTail {
   }
 }
 
-/** Where a release's processes write: kept in its tail and emitted as 'output' events. */
+/** Where a release's processes write: redacted, then kept in its tail and emitted as 'output' events. */
 export function outputOf(ctx: Context, release: Release, tail: OutputTail) {
-  return (stream: 'stdout' | 'stderr', line: string): void => {
+  const { redact } = ctx.options;
+  return (stream: 'stdout' | 'stderr', printed: string): void => {
+    const line = redact(printed);
     tail.push(line);
     ctx.emit('output', { revision: release.revision, stream, line });
   };

@@ -128,7 +128,7 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
 
   end(release: Release, outcome: Release['outcome'], reason?: string): void {
     release.outcome = outcome;
-    if (reason) release.reason = reason;
+    if (reason) release.reason = this.options.redact(reason);
     if (outcome !== 'live') release.times.endedAt = new Date().toISOString();
     this.metrics.releases.inc({ outcome });
     this.ledger.record(release);
