@@ -28,6 +28,37 @@ describe('runCommand', () => {
     expect(result.output).toEqual([`cwd=${dir} hash=${HASH} args=0`]);
   });
 
+  it("runs hooks without git-sync's own settings and credentials in their environment, keeping the rest", async () => {
+    const dir = await makeTempDir();
+    const hook = await script(dir, 'hook', 'env');
+    const planted = {
+      GITSYNC_PASSWORD: 'hook-must-not-see',
+      GIT_SYNC_PASSWORD: 'hook-must-not-see',
+      GITSYNC_REPO: 'https://deploy:hook-must-not-see@host/app.git',
+      GIT_SSH_KEY_FILE: '/etc/git-secret/ssh',
+      HOOK_SETTING: 'kept',
+    };
+    Object.assign(process.env, planted);
+    try {
+      const result = await runCommand({
+        command: hook,
+        cwd: dir,
+        env: { GITSYNC_HASH: HASH },
+        timeoutMs: 30_000,
+        tailLines: 1000,
+      });
+      expect(result.ok).toBe(true);
+      expect(result.output).toContain(`GITSYNC_HASH=${HASH}`);
+      expect(result.output).toContain('HOOK_SETTING=kept');
+      expect(
+        result.output.filter((line) => /^(GITSYNC_(?!HASH=)|GIT_SYNC_|GIT_SSH_KEY_FILE)/.test(line)),
+      ).toEqual([]);
+      expect(result.output.join('\n')).not.toContain('hook-must-not-see');
+    } finally {
+      for (const name of Object.keys(planted)) delete process.env[name];
+    }
+  });
+
   it('does not use a shell: a command line is one (missing) program name', async () => {
     const dir = await makeTempDir();
     const result = await runCommand({

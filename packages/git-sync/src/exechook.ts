@@ -1,3 +1,4 @@
+import { userEnvironment } from '@gitpaas/core';
 import { execa } from 'execa';
 import type { Hook, HookResult } from './hooks.js';
 
@@ -5,7 +6,7 @@ export interface RunCommandOptions {
   /** A program path or name, run without a shell and without arguments (as kubernetes/git-sync does). */
   command: string;
   cwd: string;
-  /** Added to the inherited environment. */
+  /** Added to this process's environment minus git-sync's own settings and credentials (core's userEnvironment). */
   env: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -33,7 +34,10 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   const { command, cwd, env, timeoutMs, signal, tailLines = 20, redact = (s) => s } = options;
   const child = execa(command, [], {
     cwd,
-    env,
+    // A hook (or the gate's npm install) that prints or sends its environment must not leak the
+    // git password or the trigger secret.
+    env: { ...userEnvironment(process.env), ...env },
+    extendEnv: false,
     shell: false,
     detached: true,
     stdin: 'ignore',

@@ -45,6 +45,8 @@ export interface GitSync extends Pick<Emitter<GitSyncEvents>, 'on' | 'once' | 'o
   syncNow(reason?: string): Promise<void>;
   /** JSON-able and redacted. */
   status(): GitSyncStatus;
+  /** Removes every secret git-sync knows (URL credentials, password, password-file contents) from text. */
+  redact(text: string): string;
   readonly registry: Registry;
   /** Answers GET /, GET /status, GET /metrics (with httpMetrics), POST /sync; false for paths that are not its own. */
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean;
@@ -199,6 +201,10 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
 
   status(): GitSyncStatus {
     return this.redactor.redactValue(structuredClone(this.state));
+  }
+
+  redact(text: string): string {
+    return this.redactor.redact(text);
   }
 
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
