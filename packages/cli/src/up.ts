@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseBind, Redactor, type ScopedLogger, silentLogger } from '@gitpaas/core';
-import { createGitSync, type GitSync, type GitSyncOptions } from '@gitpaas/git-sync';
+import { parseBind, type ScopedLogger, silentLogger } from '@gitpaas/core';
+import { createGitSync, type GitSync } from '@gitpaas/git-sync';
 import { createReloader, type Reloader } from '@gitpaas/reloader';
 import pc from 'picocolors';
 import { CliError } from './errors.js';
@@ -25,14 +25,6 @@ export interface Up {
 
 function noProgress(): Progress {
   return createProgress({ write: () => {}, colors: pc.createColors(false), interactive: false }, false);
-}
-
-/** The secrets of a sync configuration (a token in the URL, --password) for what `up` prints and serves. */
-export function redactorFor(sync: Pick<GitSyncOptions, 'repo' | 'password'>): Redactor {
-  const redactor = new Redactor();
-  redactor.addUrl(sync.repo);
-  redactor.add(sync.password);
-  return redactor;
 }
 
 function short(hash: string | null | undefined): string {
@@ -107,30 +99,32 @@ export interface UpOptions {
  */
 export function createUp({ config, logger = silentLogger, progress = noProgress() }: UpOptions): Up {
   const gitSync = createGitSync({ ...config.sync, logger: logger.child('sync') });
-  // The reloader watches the link exactly where git-sync resolves it (--link relative to --root).
+  // Every secret git-sync knows (URL credentials, password, password-file contents as re-read).
+  const redact = (text: string) => gitSync.redact(text);
+  // The reloader watches the link exactly where git-sync resolves it (--link relative to --root);
+  // it runs the app and its build without gitpaas's settings and scrubs what they print.
   const watch = gitSync.status().link;
-  const reloader = createReloader({ ...config.reloader, watch, logger: logger.child('run') });
+  const reloader = createReloader({ ...config.reloader, watch, logger: logger.child('run'), redact });
   // With a finite --max-failures the sync loop can give up; then `up` ends with its error.
   const failed = new Promise<never>((_, reject) => gitSync.on('fatal', (e) => reject(e.error)));
   failed.catch(() => {});
   narrate(gitSync, reloader, logger, progress, config.logFormat === 'json');
 
   const status = () => ({ sync: gitSync.status(), reloader: reloader.status() });
-  // git-sync redacts what it serves itself; what this server assembles is scrubbed here too
-  // (an app may print a credential in the output lines kept by the release ledger).
-  const redactor = redactorFor(config.sync);
+  // git-sync redacts what it serves itself, the reloader what the app printed; what this server
+  // assembles is scrubbed once more as a whole.
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(redactor.redact(`${JSON.stringify(status(), null, 2)}\n`));
+      res.end(redact(`${JSON.stringify(status(), null, 2)}\n`));
       return;
     }
     if (path === '/metrics' && config.httpMetrics && req.method === 'GET') {
       // Two registries, one scrape: each package names its metrics apart.
       const text = [await gitSync.registry.metrics(), await reloader.registry.metrics()].join('\n');
       res.writeHead(200, { 'content-type': gitSync.registry.contentType });
-      res.end(redactor.redact(text));
+      res.end(redact(text));
       return;
     }
     if (gitSync.handleHttp(req, res) || reloader.handleHttp(req, res)) return;
@@ -172,7 +166,7 @@ export function createUp({ config, logger = silentLogger, progress = noProgress(
           url = await listen(server, config.httpBind, '--http-bind');
         }
         if (stopping) return;
-        progress.start(`syncing ${redactor.redact(config.sync.repo)}…`);
+        progress.start(`syncing ${redact(config.sync.repo)}…`);
         stoppers.push(
           () => gitSync.stop(),
           () => reloader.stop(),

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { envNames, parseOptions } from '@gitpaas/core';
+import { envNames, isGitpaasSetting, parseOptions } from '@gitpaas/core';
 import { describe, expect, it } from 'vitest';
 import { options, toUpConfig } from '../src/up-options.js';
 
@@ -15,6 +15,12 @@ describe('the options of gitpaas up', () => {
     expect(env('http-bind')).toEqual(['GITPAAS_HTTP_BIND', 'GITSYNC_HTTP_BIND', 'GIT_SYNC_HTTP_BIND']);
     expect(names).not.toContain('watch');
     expect(names).not.toContain('one-time');
+  });
+
+  it('are all kept from the app, its build and the hooks: each env name is a setting userEnvironment drops', () => {
+    const names = options.options.flatMap((spec) => envNames(options, spec));
+    expect(names).toContain('GIT_SSH_KEY_FILE');
+    expect(names.filter((name) => !isGitpaasSetting(name))).toEqual([]);
   });
 
   it('default to what a PaaS needs: retry forever with backoff, a public port, one HTTP server', () => {

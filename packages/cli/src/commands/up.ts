@@ -1,7 +1,7 @@
 import { createLogger, debugRequested, formatBind, type ScopedLogger } from '@gitpaas/core';
 import { type CommandContext, defineCommand } from '../command.js';
 import { createProgress } from '../progress.js';
-import { createUp, redactorFor, type Up } from '../up.js';
+import { createUp, type Up } from '../up.js';
 import { options, toUpConfig } from '../up-options.js';
 
 export function loggerFor(format: 'pretty' | 'json', context: CommandContext, verbose = false) {
@@ -74,7 +74,7 @@ export const upCommand = defineCommand({
     const verbose = Number(values.verbose ?? 0) > 0;
     const { logger, progress } = loggerFor(config.logFormat, context, verbose);
     const up = createUp({ config, logger, progress });
-    logger.info(`deploying ${redactorFor(config.sync).redact(config.sync.repo)} into ${config.sync.root}`);
+    logger.info(`deploying ${up.gitSync.redact(config.sync.repo)} into ${config.sync.root}`);
     await runUp(up, context, logger, async (running) => {
       const port = config.reloader.port;
       if (!running.reloader.status().current) {
