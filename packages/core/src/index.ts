@@ -1,5 +1,6 @@
 // @gitpaas/core: what every gitpaas package shares, each concern once — option tables, errors,
-// logging, redaction, backoff, listen addresses, process tables, typed events and timers.
+// logging, redaction, the environment of user programs, backoff, listen addresses, process tables,
+// typed events and timers.
 export { backoffMs } from './backoff.js';
 export { type BindAddress, formatBind, parseBind } from './bind.js';
 export {
@@ -58,6 +59,7 @@ export {
 } from './options/spec.js';
 export {
   descendantsOf,
+  environmentVariable,
   groupAlive,
   isRunning,
   type ProcessInfo,

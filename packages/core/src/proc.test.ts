@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { descendantsOf, groupAlive, processTable, readProcess, signalGroup, signalProcess } from './proc.js';
+import {
+  descendantsOf,
+  environmentVariable,
+  groupAlive,
+  processTable,
+  readProcess,
+  signalGroup,
+  signalProcess,
+} from './proc.js';
 
 const linux = process.platform === 'linux';
 const started: number[] = [];
@@ -37,6 +45,19 @@ describe.skipIf(!linux)('the process table (/proc; Linux only)', () => {
     for (const info of kids) signalProcess(info, 'SIGKILL');
     signalGroup(own.pgid, 'SIGKILL');
     await until(() => !groupAlive(own.pgid), 'the group to be gone');
+  });
+
+  it("reads one variable of a process's environment as it was started", async () => {
+    const child = spawn('sleep', ['30'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, PROC_TEST_MARK: 'a=b c' },
+    });
+    started.push(child.pid!);
+    await until(() => readProcess(child.pid!)?.comm === 'sleep', 'sleep to run');
+    expect(environmentVariable(child.pid!, 'PROC_TEST_MARK')).toBe('a=b c');
+    expect(environmentVariable(child.pid!, 'PROC_TEST_MAR')).toBeNull();
+    expect(environmentVariable(2 ** 22 + 7, 'PATH')).toBeNull();
   });
 
   it('never signals a pid whose start time no longer matches (a reused pid)', () => {

@@ -35,6 +35,22 @@ export function readProcess(pid: number): ProcessInfo | null {
   };
 }
 
+/**
+ * One variable of a process's environment as it was exec'd (/proc/<pid>/environ); null when it is
+ * unset, the process is gone, or its environment is not ours to read (another user's).
+ */
+export function environmentVariable(pid: number, name: string): string | null {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return null;
+  }
+  const prefix = `${name}=`;
+  for (const entry of environ.split('\0')) if (entry.startsWith(prefix)) return entry.slice(prefix.length);
+  return null;
+}
+
 /** Every process /proc shows; empty where there is no /proc. */
 export function processTable(): ProcessInfo[] {
   let entries: string[];

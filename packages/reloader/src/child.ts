@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { deadline, groupAlive, signalGroup, sleep, whenAborted } from '@gitpaas/core';
 import { execa, type ResultPromise } from 'execa';
+import { Descendants, RUN_ID_ENV } from './descendants.js';
 
 export interface ChildExit {
   code: number | null;
@@ -22,16 +23,19 @@ export interface SpawnInput {
   stopTimeout: number;
 }
 
-/** Every group leader still running, so an unexpected exit of the reloader can SIGKILL them. */
-const running = new Set<number>();
+/** Every child not stopped yet, so an unexpected exit of the reloader can SIGKILL what they left. */
+const running = new Set<Child>();
 function killAllOnExit(): void {
-  for (const pgid of running) signalGroup(pgid, 'SIGKILL');
+  for (const child of running) child.killNow();
 }
-function forget(pgid: number): void {
-  if (running.delete(pgid) && running.size === 0) process.off('exit', killAllOnExit);
+function forget(child: Child): void {
+  if (running.delete(child) && running.size === 0) process.off('exit', killAllOnExit);
 }
 
-/** A child process that leads its own process group, so stopping it reaches every grandchild. */
+/**
+ * A child process that leads its own process group, so stopping it reaches every grandchild;
+ * descendants that leave the group (setsid, detached, a double fork) are tracked and stopped too.
+ */
 export class Child {
   readonly pid: number | undefined;
   /** Resolves once the direct child has exited (never rejects). */
@@ -42,6 +46,9 @@ export class Child {
   private stopping: Promise<ChildExit> | null = null;
   private readonly stopSignal: NodeJS.Signals;
   private readonly stopTimeout: number;
+  private readonly descendants = new Descendants();
+  /** Set once the direct child exited with nothing left in its group: the group id may be reused. */
+  private groupGone = false;
 
   constructor(input: SpawnInput) {
     this.stopSignal = input.stopSignal;
@@ -49,7 +56,7 @@ export class Child {
     const [file, ...args] = input.command;
     const subprocess: ResultPromise = execa(file!, args, {
       cwd: input.cwd,
-      env: input.env,
+      env: { ...input.env, [RUN_ID_ENV]: this.descendants.runId },
       extendEnv: false,
       shell: input.shell,
       detached: true,
@@ -66,7 +73,8 @@ export class Child {
     });
     if (this.pid !== undefined) {
       if (running.size === 0) process.on('exit', killAllOnExit);
-      running.add(this.pid);
+      running.add(this);
+      this.descendants.track(this.pid);
     }
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = subprocess[stream];
@@ -92,9 +100,9 @@ export class Child {
         return exit;
       },
     );
-    // Forget a group that is gone, so the exit handler never signals a reused process group id.
+    // A group that is gone is never signalled again: its id may be reused.
     this.exited = exited.then((exit) => {
-      if (this.pid !== undefined && !groupAlive(this.pid)) forget(this.pid);
+      if (this.pid !== undefined && !groupAlive(this.pid)) this.groupGone = true;
       return exit;
     });
   }
@@ -114,23 +122,44 @@ export class Child {
     return this.stopping;
   }
 
+  /** SIGKILLs the group and every tracked descendant at once, synchronously (the reloader is exiting). */
+  killNow(): void {
+    if (this.pid === undefined) return;
+    if (!this.groupGone) signalGroup(this.pid, 'SIGKILL');
+    this.descendants.signal('SIGKILL', this.pid);
+  }
+
   private async stopGroup(signal: NodeJS.Signals, timeoutMs: number): Promise<ChildExit> {
     const pgid = this.pid;
     if (pgid === undefined) return this.exited;
-    if (signalGroup(pgid, signal)) {
+    const { descendants } = this;
+    // Look once more before anything dies: an orphan is re-parented at once and lost from the tree.
+    descendants.sample();
+    const group = () => !this.groupGone && groupAlive(pgid);
+    const left = () => group() || descendants.alive().length > 0;
+    const grouped = !this.groupGone && signalGroup(pgid, signal);
+    if (descendants.signal(signal, pgid) > 0 || grouped) {
       // unref'd: a child that exits early must not keep the host process alive for the whole grace
       const grace = deadline(timeoutMs, [], true);
       try {
         await Promise.race([this.exited, whenAborted(grace.signal)]);
-        while (groupAlive(pgid) && !grace.signal.aborted) await sleep(50);
+        while (left() && !grace.signal.aborted) {
+          // What the stopping processes start meanwhile gets the signal too.
+          descendants.signal(signal, pgid, descendants.sample());
+          await sleep(50);
+        }
       } finally {
         grace.clear();
       }
-      if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+      if (group()) signalGroup(pgid, 'SIGKILL');
+      descendants.sample();
+      descendants.signal('SIGKILL', pgid);
     }
     const exit = await this.exited;
-    for (let i = 0; i < 100 && groupAlive(pgid); i++) await sleep(20);
-    forget(pgid);
+    for (let i = 0; i < 100 && left(); i++) await sleep(20);
+    this.groupGone = true;
+    descendants.untrack();
+    forget(this);
     return exit;
   }
 }

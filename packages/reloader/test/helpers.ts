@@ -151,7 +151,10 @@ export function isAlive(pid: number): boolean {
 
 export function pidsIn(file: string): number[] {
   try {
-    return readFileSync(file, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(file, 'utf8')
+      .split(/\s+/)
+      .filter((word) => /^\d+$/.test(word))
+      .map(Number);
   } catch {
     return [];
   }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readProcess } from '@gitpaas/core';
 import { freePort, makeTempDir, waitFor } from '@gitpaas/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReloader, type Release } from '../src/index.js';
@@ -42,6 +43,46 @@ describe('process hygiene', () => {
     expect(all).toHaveLength(4);
     await reloader.stop();
     expect(all.filter(isAlive)).toEqual([]);
+  });
+
+  describe('stops the processes an app started outside its process group (setsid, detached, double fork)', () => {
+    it('when its release is replaced', async () => {
+      const { layout, pidFile, reloader, endedAs } = await harness.setUp({ drainTimeout: 500 });
+      pidFiles.push(pidFile);
+      await layout.add(hash('esc1'), { escapees: true });
+      await layout.add(hash('esc2'));
+      await layout.flip(hash('esc1'));
+      await reloader.start();
+      const escaped = await escapees(pidFile, 1);
+      await layout.flip(hash('esc2'));
+      await endedAs(hash('esc1'), 'retired');
+      await waitFor(() => escaped.every((pid) => !isAlive(pid)), { message: 'every escapee gone' });
+    });
+
+    it('when the reloader stops', async () => {
+      const { layout, pidFile, reloader } = await harness.setUp({});
+      pidFiles.push(pidFile);
+      await layout.add(hash('esc3'), { escapees: true });
+      await layout.flip(hash('esc3'));
+      await reloader.start();
+      const escaped = await escapees(pidFile, 1);
+      await reloader.stop();
+      await waitFor(() => escaped.every((pid) => !isAlive(pid)), { message: 'every escapee gone' });
+    });
+
+    it('when the app crashes, before it is restarted', async () => {
+      const { layout, pidFile, reloader } = await harness.setUp({});
+      pidFiles.push(pidFile);
+      await layout.add(hash('esc4'), { escapees: true, mode: 'crash' });
+      await layout.flip(hash('esc4'));
+      await reloader.start();
+      const escaped = await escapees(pidFile, 1);
+      // The crash is reported once what the crashed app left is stopped, before the restart.
+      const leftAtCrash = new Promise<number[]>((resolve) =>
+        reloader.once('crash', () => resolve(escaped.filter(isAlive))),
+      );
+      expect(await leftAtCrash).toEqual([]);
+    });
   });
 
   it('kills a process group that ignores the stop signal after --stop-timeout', async () => {
@@ -105,6 +146,30 @@ describe('process hygiene', () => {
   );
 });
 
+/** The pids of the first `starts` runs' escapees, once each runs outside the app's group (so a group signal misses it). */
+async function escapees(pidFile: string, starts: number): Promise<number[]> {
+  const lines = await waitFor(
+    () => {
+      const found = readFileSync(pidFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('escapees '));
+      return found.length >= starts ? found.slice(0, starts) : undefined;
+    },
+    { message: 'the escapees started' },
+  );
+  const pids = lines.flatMap((line) => line.split(' ').slice(1).map(Number));
+  expect(pids).toHaveLength(3 * starts);
+  await waitFor(
+    () =>
+      pids.every((pid) => {
+        const info = readProcess(pid);
+        return info !== null && info.comm !== 'sh' && info.pgid === pid;
+      }),
+    { message: 'each escapee in a group of its own' },
+  );
+  return pids;
+}
+
 async function sigtermStopsAll(
   prefix: string[] | undefined,
   signal: NodeJS.Signals = 'SIGTERM',
@@ -113,7 +178,7 @@ async function sigtermStopsAll(
   const layout = new Layout(root);
   const pidFile = join(root, 'pids');
   pidFiles.push(pidFile);
-  await layout.add(hash('term'), { grandchild: true, gracefulTerm: true });
+  await layout.add(hash('term'), { grandchild: true, gracefulTerm: true, escapees: true });
   await layout.flip(hash('term'));
   const port = await freePort();
   bin = new BinProcess(
@@ -135,7 +200,8 @@ async function sigtermStopsAll(
   await waitFor(async () => (await get(port).catch(() => ({ status: 0 }))).status === 200, {
     message: 'the app serving',
   });
-  const pids = pidsIn(pidFile);
+  const escaped = await escapees(pidFile, 1);
+  const pids = pidsIn(pidFile).filter((pid) => !escaped.includes(pid));
   expect(pids.filter(isAlive)).toHaveLength(2);
   bin.child.kill(signal);
   // The grace is --stop-timeout (3 s); the deadline is generous for a loaded machine.
@@ -146,6 +212,10 @@ async function sigtermStopsAll(
   // The app exits 0 on SIGTERM, and the reloader exits with the app's status.
   expect(await exit).toEqual({ code: 0, signal: null });
   // The app's own grandchild is not in its SIGTERM handler: the group signal reaches it.
-  await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeout: 5000, message: 'every process gone' });
+  // So is what the app started outside its group (setsid, detached, double fork).
+  await waitFor(() => [...pids, ...escaped].every((pid) => !isAlive(pid)), {
+    timeout: 5000,
+    message: 'every process gone',
+  });
   expect(bin.stderr).toContain(`${signal}: stopping`);
 }
