@@ -104,6 +104,14 @@ export const options = defineOptions({
       help: 'after a switch, how long the old child may finish in-flight requests and websockets before it is stopped',
     },
     {
+      name: 'keep-alive-timeout',
+      type: 'duration',
+      default: 65_000,
+      min: 1000,
+      group: 'Handoff',
+      help: 'how long the public port keeps an idle client connection open (announced as Keep-Alive: timeout=); keep it above the idle timeout of a load balancer in front (AWS ALB, nginx: 60s)',
+    },
+    {
       name: 'build',
       type: 'string',
       valueName: '<command>',

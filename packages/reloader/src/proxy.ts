@@ -31,6 +31,13 @@ export interface ProxyHooks {
 const NOTICE_MS = 2000;
 /** Tries of one idempotent request on children after the first (pooled socket closed, child gone). */
 const MAX_RETRIES = 3;
+/**
+ * Node closes an idle client connection 1 s after the keep-alive timeout it announces; the headers
+ * timeout must outlast that, or Node would cut idle keep-alive connections short.
+ */
+const HEADERS_AFTER_KEEP_ALIVE_MS = 2000;
+/** Node's default time to receive a whole request; raised only if the headers timeout goes past it. */
+const REQUEST_TIMEOUT_MS = 300_000;
 
 /** One request's history in the proxy: retries made, and until when it may wait for a restart. */
 interface Attempts {
@@ -61,8 +68,22 @@ export class HandoffProxy {
   private holdUntil = 0;
   private readonly parked = new Set<Parked>();
 
-  constructor(private readonly hooks: ProxyHooks) {
-    this.server = createServer((req, res) => this.forward(req, res, { retries: 0, holdDeadline: 0 }));
+  /**
+   * `keepAliveTimeout` (--keep-alive-timeout): how long an idle client connection stays open, as
+   * announced in `Keep-Alive: timeout=`; it must outlast the idle timeout of whatever sits in front
+   * (AWS ALB and nginx keep idle connections 60 s), or such a client may send a request into a
+   * connection the proxy is closing and get a reset.
+   */
+  constructor(
+    private readonly hooks: ProxyHooks,
+    keepAliveTimeout: number,
+  ) {
+    const headersTimeout = keepAliveTimeout + HEADERS_AFTER_KEEP_ALIVE_MS;
+    this.server = createServer(
+      { headersTimeout, requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout) },
+      (req, res) => this.forward(req, res, { retries: 0, holdDeadline: 0 }),
+    );
+    this.server.keepAliveTimeout = keepAliveTimeout;
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       // It may wait for a restart before anything is piped to it.
       socket.on('error', () => socket.destroy());

@@ -51,13 +51,16 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
     this.ledger = new Ledger(options.stateDir, logger);
     this.proxy =
       options.port !== undefined
-        ? new HandoffProxy({
-            onResponse: (status) => this.metrics.proxiedByClass(status).inc(),
-            onError: (reason, detail) => {
-              this.metrics.proxyErrors.inc({ reason });
-              logger.debug('proxy answered 502', { reason, detail });
+        ? new HandoffProxy(
+            {
+              onResponse: (status) => this.metrics.proxiedByClass(status).inc(),
+              onError: (reason, detail) => {
+                this.metrics.proxyErrors.inc({ reason });
+                logger.debug('proxy answered 502', { reason, detail });
+              },
             },
-          })
+            options.keepAliveTimeout,
+          )
         : null;
   }
 

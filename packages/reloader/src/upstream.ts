@@ -1,9 +1,17 @@
 import { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 
+/**
+ * How long a pooled connection to the app may sit idle before the proxy closes it. Shorter than
+ * any common server's keep-alive timeout (gunicorn 2 s, Node, uvicorn and Apache 5 s), so the proxy
+ * never sends a request into a connection the app is closing — the race a POST cannot recover from.
+ * A Node app's `Keep-Alive: timeout=` hint shortens it further (Node's agent honours it minus 1 s).
+ */
+export const UPSTREAM_IDLE_MS = 1000;
+
 /** One child's private port as the proxy sees it: a keep-alive pool and what is still in flight. */
 export class Upstream {
-  readonly agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  readonly agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: UPSTREAM_IDLE_MS });
   /** Proxied requests not finished yet. */
   inflight = 0;
   /** Client sockets of upgraded connections (websockets) piped to this child. */
