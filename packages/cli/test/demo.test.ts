@@ -131,8 +131,9 @@ describe('gitpaas demo', () => {
   }, 180_000);
 
   // util-linux `script` gives the CLI a terminal, as a person running it has.
-  it.skipIf(!existsSync('/usr/bin/script'))(
-    'on a terminal: colours and a spinner; with NO_COLOR: no colours',
+  const noScript = existsSync('/usr/bin/script') ? '' : ' (skipped: util-linux script is not installed)';
+  it.skipIf(noScript)(
+    `on a terminal: colours and a spinner; with NO_COLOR: no colours${noScript}`,
     async () => {
       const run = async (env: NodeJS.ProcessEnv) => {
         const port = await freePort();

@@ -64,8 +64,11 @@ describe('the options of gitpaas up', () => {
     expect(rooted.sync.root).toBe('/w/srv');
   });
 
-  it.skipIf(existsSync('/etc/git-secret/known_hosts'))(
-    "check ssh hosts against the user's known_hosts when the container default is absent",
+  const containerKnownHosts = existsSync('/etc/git-secret/known_hosts')
+    ? ' (skipped: /etc/git-secret/known_hosts exists on this machine, so it is the one used)'
+    : '';
+  it.skipIf(containerKnownHosts)(
+    `check ssh hosts against the user's known_hosts when the container default is absent${containerKnownHosts}`,
     () => {
       const argv = ['--repo=git@git.example.invalid:you/app.git'];
       const config = toUpConfig(parse([...argv, '--', 'x']), { HOME: '/home/u' }, '/w');

@@ -231,3 +231,46 @@ describe('gitpaas up with a trigger secret', () => {
     expect(await up.exited).toBe(0);
   });
 });
+
+describe('gitpaas up with an app that ignores the stop signal', () => {
+  cleanUpAfter(afterAll);
+
+  it('exits at once on a second Ctrl-C, with the app stopped too (README)', async () => {
+    const { dir, repo } = await seededRepo();
+    const port = await freePort();
+    const statusUrl = `http://127.0.0.1:${await freePort()}`;
+    const up = startCli([
+      'up',
+      `--repo=file://${repo.bare}`,
+      `--root=${join(dir, 'srv')}`,
+      `--port=${port}`,
+      '--host=127.0.0.1',
+      `--http-bind=${statusUrl.slice('http://'.length)}`,
+      '--ready-path=/healthz',
+      // A clean stop would wait this long for the app before SIGKILL.
+      '--stop-timeout=60s',
+      '--',
+      'node',
+      '-e',
+      "require('./server.js'); process.removeAllListeners('SIGTERM'); process.on('SIGTERM', () => {});",
+    ]);
+    await waitFor(async () => (await servedRevision(port)) === repo.head, {
+      timeout: 60_000,
+      message: 'the first revision to be served',
+    });
+    const status = JSON.parse((await get(`${statusUrl}/status`))!.body) as StatusJson;
+    const appPid = status.reloader.pid!;
+    up.child.kill('SIGINT');
+    await waitFor(() => up.stderr.includes('stopping…'), { message: 'the clean stop to begin' });
+    // The same signal within a second is taken for the first one delivered twice: wait that out.
+    const firstAt = performance.now();
+    await waitFor(() => performance.now() - firstAt > 1100, { message: 'a second to pass', interval: 50 });
+    expect(alive(appPid)).toBe(true);
+    const secondAt = performance.now();
+    up.child.kill('SIGINT');
+    expect(await up.exited).toBe(130);
+    // "At once": far sooner than the 60 s the clean stop would wait, with room for a loaded machine.
+    expect(performance.now() - secondAt).toBeLessThan(10_000);
+    await waitFor(() => !alive(appPid), { timeout: 10_000, message: 'the app gone with it' });
+  });
+});

@@ -40,13 +40,18 @@ describe('DirWatcher', () => {
     // The debounce alone would never fire while writes keep coming every 50 ms.
     watcher = new DirWatcher(dir, ['node_modules'], 60_000, 300, (files) => fired.push(files));
     await watcher.start();
+    const started = performance.now();
     const deadline = Date.now() + 20_000;
     for (let i = 0; fired.length === 0 && Date.now() < deadline; i++) {
       await writeFile(join(dir, `busy${i % 3}.js`), String(i));
       await sleep(50);
     }
+    const firedMs = performance.now() - started;
     expect(fired.length).toBe(1);
     expect(fired[0]).toBeGreaterThan(0);
+    // Not before --max-wait (the debounce never ran out), and not long after.
+    expect(firedMs).toBeGreaterThanOrEqual(300);
+    expect(firedMs).toBeLessThan(300 + 10_000);
   });
 
   it('does not count changes under ignored paths', async () => {

@@ -160,6 +160,10 @@ describe('handoff', () => {
 
   it('retries the first start with backoff while nothing works, then runs the next good revision', async () => {
     const { layout, port, reloader, releases, liveOn } = await setUp();
+    const failedAt: number[] = [];
+    reloader.on('release', (release) => {
+      if (release.outcome === 'failed') failedAt.push(performance.now());
+    });
     await layout.add(hash('broken'), { mode: 'exit' });
     await layout.flip(hash('broken'));
     await reloader.start();
@@ -167,6 +171,8 @@ describe('handoff', () => {
     await waitFor(() => releases.filter((release) => release.outcome === 'failed').length >= 2, {
       message: 'a retry of the first start',
     });
+    // README: retried after 1 s (doubling to 30 s), so never in a busy loop.
+    expect(failedAt[1]! - failedAt[0]!).toBeGreaterThanOrEqual(950);
     await layout.add(hash('works'));
     await layout.flip(hash('works'));
     await liveOn(hash('works'));
@@ -176,7 +182,11 @@ describe('handoff', () => {
   it('restarts a crashed app after a short backoff', async () => {
     const { layout, port, reloader } = await setUp();
     const crashes: number[] = [];
-    reloader.on('crash', (event) => crashes.push(event.restartInMs));
+    let crashedAt = 0;
+    reloader.on('crash', (event) => {
+      crashes.push(event.restartInMs);
+      crashedAt = performance.now();
+    });
     await layout.add(hash('fragile'));
     await layout.flip(hash('fragile'));
     await reloader.start();
@@ -184,7 +194,12 @@ describe('handoff', () => {
     await get(port, '/crash');
     await waitFor(() => reloader.status().pid && reloader.status().pid !== firstPid, {
       message: 'a restarted app',
+      interval: 10,
     });
+    // README: restarted after 0.5 s (the first step of the backoff), not at once and not much later.
+    const restartMs = performance.now() - crashedAt;
+    expect(restartMs).toBeGreaterThanOrEqual(450);
+    expect(restartMs).toBeLessThan(500 + 10_000);
     expect(revisionOf(await get(port))).toBe(hash('fragile'));
     expect(crashes).toEqual([500]);
     expect(reloader.status().current?.outcome).toBe('live');

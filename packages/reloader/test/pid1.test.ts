@@ -47,7 +47,13 @@ async function zombiesAsPid1(path: string): Promise<ProcessInfo[]> {
   return sleeping();
 }
 
-describe.skipIf(!canBePid1 || !tiniDir)('as PID 1', () => {
+const pid1Missing = !canBePid1
+  ? ' (skipped: unshare cannot make a PID namespace on this machine)'
+  : !tiniDir
+    ? ' (skipped: tini is not installed)'
+    : '';
+
+describe.skipIf(pid1Missing)(`as PID 1${pid1Missing}`, () => {
   it('reaps the orphans of the app by handing over to tini', async () => {
     expect(await zombiesAsPid1(`${tiniDir}:/usr/bin:/bin`)).toEqual([]);
     expect(bin!.stderr).not.toContain('will not be reaped');

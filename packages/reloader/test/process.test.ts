@@ -22,6 +22,7 @@ afterEach(async () => {
 });
 
 const TINI = ['/usr/bin/tini', '/sbin/tini', '/usr/local/bin/tini'].find((path) => existsSync(path));
+const noTini = TINI ? '' : ' (skipped: tini is not installed)';
 
 describe('process hygiene', () => {
   it('leaves no grandchildren behind, neither of retired releases nor after stop', async () => {
@@ -93,8 +94,13 @@ describe('process hygiene', () => {
     await reloader.start();
     const pids = pidsIn(pidFile);
     expect(pids.filter(isAlive)).toHaveLength(2);
+    const stopping = performance.now();
     await reloader.stop();
+    const tookMs = performance.now() - stopping;
     expect(pids.filter(isAlive)).toEqual([]);
+    // README: SIGKILL after --stop-timeout — not before the grace, and not long after it.
+    expect(tookMs).toBeGreaterThanOrEqual(450);
+    expect(tookMs).toBeLessThan(500 + 10_000);
   });
 
   it('records a command that cannot be started as a failed release, and keeps retrying', async () => {
@@ -141,8 +147,9 @@ describe('process hygiene', () => {
 
   it('stops everything when its terminal closes (SIGHUP)', () => sigtermStopsAll(undefined, 'SIGHUP'));
 
-  it.skipIf(!TINI)('stops everything within the grace when the bin runs under tini, as in the images', () =>
-    sigtermStopsAll([TINI!, '-s', '--']),
+  it.skipIf(!TINI)(
+    `stops everything within the grace when the bin runs under tini, as in the images${noTini}`,
+    () => sigtermStopsAll([TINI!, '-s', '--']),
   );
 });
 
