@@ -50,6 +50,26 @@ describe('Descendants', () => {
     await waitFor(() => !running(sleep), { message: 'the double-forked sleep gone' });
   });
 
+  it('forgets what has exited, so an app that starts a process per request does not grow it', async () => {
+    const descendants = new Descendants();
+    tracked.push(descendants);
+    // Six short-lived children, then the shell becomes a long sleep itself.
+    const shell = run('/bin/sh', ['-c', 'for i in 1 2 3 4 5 6; do sleep 0.1; done; exec sleep 30']);
+    descendants.track(shell.pid!);
+    const seen = new Set<number>();
+    await waitFor(
+      () => {
+        for (const info of descendants.sample()) seen.add(info.pid);
+        return readProcess(shell.pid!)?.comm === 'sleep';
+      },
+      { message: 'the short sleeps, then the long one', interval: 20 },
+    );
+    descendants.sample();
+    expect(seen.size).toBeGreaterThanOrEqual(1);
+    // Only the shell (now the long sleep) is left to remember.
+    expect(descendants.size).toBe(1);
+  });
+
   it('never signals a pid that was seen before but now belongs to another process (start time differs)', async () => {
     const root = run('sleep', ['30']);
     const other = run('sleep', ['31']);

@@ -40,6 +40,11 @@ export class Descendants {
     sampler.add(this);
   }
 
+  /** How many processes are remembered: the root and its descendants still running at the last sample. */
+  get size(): number {
+    return this.seen.size;
+  }
+
   /** Stops sampling (the process and whatever it left are gone). */
   untrack(): void {
     sampler.delete(this);
@@ -57,10 +62,12 @@ export class Descendants {
       found.push(info);
     };
     const byPid = new Map(table.map((info) => [info.pid, info]));
-    // Ancestry: the trees of the root and of earlier finds still running (an escaped daemon's children).
-    for (const known of [...this.seen.values()]) {
-      if (byPid.get(known.pid)?.startTime === known.startTime)
-        for (const info of descendantsOf(known.pid, table)) remember(info);
+    // What has exited is forgotten (an app that runs a process per request must not grow this
+    // without bound); ancestry is followed from the root and from earlier finds still running
+    // (an escaped daemon's children).
+    for (const [key, known] of [...this.seen]) {
+      if (byPid.get(known.pid)?.startTime !== known.startTime) this.seen.delete(key);
+      else for (const info of descendantsOf(known.pid, table)) remember(info);
     }
     // The run id: what left the tree before a sample saw it. Only processes started after the root can carry it.
     for (const info of table) {
