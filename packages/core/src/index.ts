@@ -58,6 +58,7 @@ export {
   type ValueOf,
 } from './options/spec.js';
 export {
+  childrenOf,
   descendantsOf,
   environmentVariable,
   groupAlive,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  childrenOf,
   descendantsOf,
   environmentVariable,
   groupAlive,
@@ -55,9 +56,23 @@ describe.skipIf(!linux)('the process table (/proc; Linux only)', () => {
     });
     started.push(child.pid!);
     await until(() => readProcess(child.pid!)?.comm === 'sleep', 'sleep to run');
-    expect(environmentVariable(child.pid!, 'PROC_TEST_MARK')).toBe('a=b c');
-    expect(environmentVariable(child.pid!, 'PROC_TEST_MAR')).toBeNull();
-    expect(environmentVariable(2 ** 22 + 7, 'PATH')).toBeNull();
+    expect(await environmentVariable(child.pid!, 'PROC_TEST_MARK')).toBe('a=b c');
+    expect(await environmentVariable(child.pid!, 'PROC_TEST_MAR')).toBeNull();
+    expect(await environmentVariable(2 ** 22 + 7, 'PATH')).toBeNull();
+  });
+
+  it('lists the direct children of a process, as the table does', async () => {
+    const child = spawn('sh', ['-c', 'sleep 30 & sleep 31 & wait'], { detached: true, stdio: 'ignore' });
+    started.push(child.pid!);
+    await until(
+      () => descendantsOf(child.pid!).filter((info) => info.comm === 'sleep').length === 2,
+      'two sleeps',
+    );
+    const fromTable = descendantsOf(child.pid!).map((info) => info.pid);
+    // Kernels without CONFIG_PROC_CHILDREN have no lists: null, and callers read the table instead.
+    const listed = childrenOf(child.pid!);
+    if (listed !== null) expect(listed.sort()).toEqual(fromTable.sort());
+    expect(childrenOf(2 ** 22 + 7)).toBeNull();
   });
 
   it('never signals a pid whose start time no longer matches (a reused pid)', () => {

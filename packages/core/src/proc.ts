@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 /** One process as /proc shows it (Linux). `startTime` (clock ticks since boot) tells a reused pid apart. */
 export interface ProcessInfo {
@@ -39,16 +40,41 @@ export function readProcess(pid: number): ProcessInfo | null {
  * One variable of a process's environment as it was exec'd (/proc/<pid>/environ); null when it is
  * unset, the process is gone, or its environment is not ours to read (another user's).
  */
-export function environmentVariable(pid: number, name: string): string | null {
+export async function environmentVariable(pid: number, name: string): Promise<string | null> {
   let environ: string;
   try {
-    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    environ = await readFile(`/proc/${pid}/environ`, 'latin1');
   } catch {
     return null;
   }
   const prefix = `${name}=`;
   for (const entry of environ.split('\0')) if (entry.startsWith(prefix)) return entry.slice(prefix.length);
   return null;
+}
+
+/**
+ * The direct children of a process, from the children lists of its threads (cheap: no walk of the
+ * whole table); null when the process is gone or the kernel has no such lists (CONFIG_PROC_CHILDREN).
+ */
+export function childrenOf(pid: number): number[] | null {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  const children: number[] = [];
+  let listed = false;
+  for (const tid of threads) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+      listed = true;
+      for (const child of text.split(' ')) if (child.trim()) children.push(Number(child));
+    } catch {
+      // A thread that has just exited, or no children lists at all (then none is listed).
+    }
+  }
+  return listed ? children : null;
 }
 
 /** Every process /proc shows; empty where there is no /proc. */

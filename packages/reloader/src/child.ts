@@ -138,7 +138,10 @@ export class Child {
     const group = () => !this.groupGone && groupAlive(pgid);
     const left = () => group() || descendants.alive().length > 0;
     const grouped = !this.groupGone && signalGroup(pgid, signal);
-    if (descendants.signal(signal, pgid) > 0 || grouped) {
+    let signalled = descendants.signal(signal, pgid);
+    // What left the tree before a sample saw it, by the run id in its environment.
+    signalled += descendants.signal(signal, pgid, await descendants.scan());
+    if (signalled > 0 || grouped) {
       // unref'd: a child that exits early must not keep the host process alive for the whole grace
       const grace = deadline(timeoutMs, [], true);
       try {
@@ -153,6 +156,7 @@ export class Child {
       }
       if (group()) signalGroup(pgid, 'SIGKILL');
       descendants.sample();
+      await descendants.scan();
       descendants.signal('SIGKILL', pgid);
     }
     const exit = await this.exited;

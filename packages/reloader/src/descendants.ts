@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import {
+  childrenOf,
   descendantsOf,
   environmentVariable,
   isRunning,
@@ -16,27 +18,26 @@ import {
  */
 export const RUN_ID_ENV = 'GITPAAS_RUN_ID';
 
-/** How often the process table is read while anything is tracked. */
+/** How often the tree is sampled while a process runs. */
 const SAMPLE_MS = 1000;
 
 type Seen = Pick<ProcessInfo, 'pid' | 'startTime'>;
 
 /**
  * Every descendant one started process ever had: sampled by ancestry while it runs (every second,
- * and at stop) and by its run id, remembered as (pid, start time) so that a process which left
- * its process group (setsid, detached) or its parent (double fork) is stopped with it, and a pid
- * the kernel has since handed to another process is never signalled.
+ * and at stop) and found by its run id at stop, remembered as (pid, start time) so that a process
+ * which left its process group (setsid, detached) or its parent (double fork) is stopped with it,
+ * and a pid the kernel has since handed to another process is never signalled.
  */
 export class Descendants {
   readonly runId = randomUUID();
-  private root: ProcessInfo | null = null;
   private readonly seen = new Map<string, Seen>();
 
   /** Starts sampling once the process runs as `pid`; it is remembered too, in case it leaves its own group. */
   track(pid: number): void {
-    this.root = readProcess(pid);
-    if (!this.root) return;
-    this.seen.set(keyOf(this.root), { pid, startTime: this.root.startTime });
+    const root = readProcess(pid);
+    if (!root) return;
+    this.seen.set(keyOf(root), { pid, startTime: root.startTime });
     sampler.add(this);
   }
 
@@ -50,30 +51,68 @@ export class Descendants {
     sampler.delete(this);
   }
 
-  /** Reads the process table now and remembers every descendant; returns the ones not seen before. */
-  sample(table: readonly ProcessInfo[] = processTable(), runIds: RunIds = sampler.runIds): Seen[] {
-    const root = this.root;
-    if (!root) return [];
+  /**
+   * Follows the tree down from every remembered process still running, forgetting those that have
+   * exited (an app that runs a process per request must not grow this without bound); returns the
+   * new finds. Reads only the tree's children lists, or `table` (the whole process table where the
+   * kernel has no such lists).
+   */
+  sample(table?: readonly ProcessInfo[]): Seen[] {
     const found: Seen[] = [];
-    const remember = (info: ProcessInfo) => {
-      const key = keyOf(info);
-      if (!isRunning(info) || this.seen.has(key)) return;
-      this.seen.set(key, { pid: info.pid, startTime: info.startTime });
+    const queue: number[] = [];
+    for (const [key, known] of [...this.seen]) {
+      const now = table ? table.find((info) => info.pid === known.pid) : readProcess(known.pid);
+      if (now?.startTime === known.startTime && isRunning(now)) queue.push(known.pid);
+      else this.seen.delete(key);
+    }
+    const remember = (info: ProcessInfo | null) => {
+      if (!info || !isRunning(info) || this.seen.has(keyOf(info))) return;
+      this.seen.set(keyOf(info), { pid: info.pid, startTime: info.startTime });
       found.push(info);
     };
-    const byPid = new Map(table.map((info) => [info.pid, info]));
-    // What has exited is forgotten (an app that runs a process per request must not grow this
-    // without bound); ancestry is followed from the root and from earlier finds still running
-    // (an escaped daemon's children).
-    for (const [key, known] of [...this.seen]) {
-      if (byPid.get(known.pid)?.startTime !== known.startTime) this.seen.delete(key);
-      else for (const info of descendantsOf(known.pid, table)) remember(info);
+    let full = table;
+    for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+      const children = table ? null : childrenOf(pid);
+      if (children === null) {
+        // Gone since, or a kernel without children lists: then the whole table, read once.
+        if (!table && !readProcess(pid)) continue;
+        full ??= processTable();
+        for (const info of descendantsOf(pid, full)) remember(info);
+        continue;
+      }
+      for (const child of children) {
+        const before = found.length;
+        remember(readProcess(child));
+        if (found.length > before) queue.push(child);
+      }
     }
-    // The run id: what left the tree before a sample saw it. Only processes started after the root can carry it.
-    for (const info of table) {
-      if (info.startTime >= root.startTime && info.pid !== root.pid && runIds.of(info) === this.runId)
-        remember(info);
+    return found;
+  }
+
+  /**
+   * Reads the environment of every process for this run id: what left the tree before a sample saw
+   * it (a daemon's double fork). Asynchronous, and done at stop only: it reads every process.
+   */
+  async scan(): Promise<Seen[]> {
+    let entries: string[];
+    try {
+      entries = await readdir('/proc');
+    } catch {
+      return [];
     }
+    const found: Seen[] = [];
+    await Promise.all(
+      entries
+        .filter((entry) => /^\d+$/.test(entry))
+        .map(async (entry) => {
+          const pid = Number(entry);
+          if ((await environmentVariable(pid, RUN_ID_ENV)) !== this.runId) return;
+          const info = readProcess(pid);
+          if (!info || !isRunning(info) || this.seen.has(keyOf(info))) return;
+          this.seen.set(keyOf(info), { pid, startTime: info.startTime });
+          found.push(info);
+        }),
+    );
     return found;
   }
 
@@ -100,37 +139,17 @@ function keyOf(info: Seen): string {
   return `${info.pid}:${info.startTime}`;
 }
 
-/** Run ids of processes, each environment read once (by pid and start time). */
-class RunIds {
-  private readonly known = new Map<string, string | null>();
-
-  of(info: ProcessInfo): string | null {
-    const key = keyOf(info);
-    let id = this.known.get(key);
-    if (id === undefined) {
-      id = environmentVariable(info.pid, RUN_ID_ENV);
-      this.known.set(key, id);
-    }
-    return id;
-  }
-
-  /** Forgets processes that are gone. */
-  prune(table: readonly ProcessInfo[]): void {
-    const live = new Set(table.map(keyOf));
-    for (const key of this.known.keys()) if (!live.has(key)) this.known.delete(key);
-  }
-}
-
-/** One timer and one read of the process table per second for every tracked process. */
+/** One timer for every tracked process. */
 class Sampler {
-  readonly runIds = new RunIds();
   private readonly tracked = new Set<Descendants>();
   private timer: NodeJS.Timeout | null = null;
 
   add(descendants: Descendants): void {
     this.tracked.add(descendants);
     // unref'd: sampling never keeps a host process alive.
-    this.timer ??= setInterval(() => this.tick(), SAMPLE_MS).unref();
+    this.timer ??= setInterval(() => {
+      for (const each of this.tracked) each.sample();
+    }, SAMPLE_MS).unref();
   }
 
   delete(descendants: Descendants): void {
@@ -139,12 +158,6 @@ class Sampler {
       clearInterval(this.timer);
       this.timer = null;
     }
-  }
-
-  private tick(): void {
-    const table = processTable();
-    this.runIds.prune(table);
-    for (const descendants of this.tracked) descendants.sample(table, this.runIds);
   }
 }
 
