@@ -1,9 +1,9 @@
 import { backoffMs } from '@gitpaas/core';
-import { runBuild } from './build.js';
 import type { Child } from './child.js';
 import type { Context } from './context.js';
 import { formatMs, messageOf } from './format.js';
 import { launch, spawnApp } from './launch.js';
+import type { Release } from './ledger.js';
 import { OutputTail } from './output.js';
 import { freePort } from './port.js';
 import { exitedError } from './ready.js';
@@ -81,7 +81,7 @@ export class Deploys {
 
   private async deploy(target: Target): Promise<void> {
     const { ctx } = this;
-    const { build, logger } = ctx.options;
+    const { logger } = ctx.options;
     const release = ctx.ledger.create(target.revision, target.dir);
     if (target.note) release.reason = target.note;
     const attempt: Attempt = { target, controller: new AbortController(), switched: false };
@@ -91,11 +91,11 @@ export class Deploys {
     let child: Child | null = null;
     logger.info(`starting release ${release.id}`, { revision: target.revision, dir: target.dir });
     try {
-      if (build) await runBuild(ctx, build, release, output, signal);
+      const plan = await ctx.builder.prepare(release, output, signal, ctx.watchesRevisions);
       if (ctx.proxy) {
         // Handoff: the new process starts beside the old one and takes over once it is ready.
         signal.throwIfAborted();
-        const running = spawnApp(ctx, release, output, await freePort());
+        const running = spawnApp(ctx, release, output, await freePort(), plan.command, plan.env);
         child = running.child;
         await launch(ctx, running, signal);
         attempt.switched = true;
@@ -108,7 +108,7 @@ export class Deploys {
           await retire(ctx, old);
         }
         signal.throwIfAborted();
-        const running = spawnApp(ctx, release, output, null);
+        const running = spawnApp(ctx, release, output, null, plan.command, plan.env);
         child = running.child;
         if (!(await running.child.spawned)) throw exitedError(await running.child.exited);
         attempt.switched = true;
@@ -132,7 +132,23 @@ export class Deploys {
       }
     } finally {
       if (this.attempt === attempt) this.attempt = null;
+      await this.pruneCache(release);
     }
+  }
+
+  /** Bounds the dependency cache, keeping the trees of every release that still runs. */
+  private async pruneCache(deployed: Release): Promise<void> {
+    const { ctx } = this;
+    const running = [
+      deployed,
+      ...(ctx.live ? [ctx.live.release] : []),
+      ...[...ctx.retiring].map((r) => r.release),
+    ];
+    await ctx.builder
+      .prune(running)
+      .catch((error: unknown) =>
+        ctx.options.logger.warn('cannot prune the dependency cache', { error: messageOf(error) }),
+      );
   }
 
   /** Nothing is serving and the release failed: try the newest target again after a backoff. */
