@@ -22,6 +22,7 @@ const PROBE_TIMEOUT_MS = 120_000;
 export class Builder {
   readonly cache: DependencyCache;
   private readonly probes = new Map<string, Promise<string | null>>();
+  private pruning: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: Context) {
     const { stateDir, buildCache, logger } = ctx.options;
@@ -64,11 +65,26 @@ export class Builder {
     return plan;
   }
 
-  /** Keys of the trees that releases still running use, which pruning must keep. */
-  async prune(inUse: Iterable<Release>): Promise<void> {
+  /**
+   * Bounds the dependency cache, keeping the trees of every release starting, live or draining
+   * (a draining release stays live until it stopped). Runs after each deploy and each retirement.
+   */
+  prune(): void {
     const keys = new Set<string>();
-    for (const release of inUse) if (release.setup?.cacheKey) keys.add(release.setup.cacheKey);
-    await this.cache.prune(keys);
+    for (const release of this.ctx.ledger.releases) {
+      const key = release.setup?.cacheKey;
+      if (key && (release.outcome === 'starting' || release.outcome === 'live')) keys.add(key);
+    }
+    this.pruning = this.pruning
+      .then(() => this.cache.prune(keys))
+      .catch((error: unknown) =>
+        this.ctx.options.logger.warn('cannot prune the dependency cache', { error: messageOf(error) }),
+      );
+  }
+
+  /** Resolves once pruning under way is done (stop()). */
+  idle(): Promise<void> {
+    return this.pruning;
   }
 
   private async install(

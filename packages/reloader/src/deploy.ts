@@ -3,7 +3,6 @@ import type { Child } from './child.js';
 import type { Context } from './context.js';
 import { formatMs, messageOf } from './format.js';
 import { launch, spawnApp } from './launch.js';
-import type { Release } from './ledger.js';
 import { OutputTail } from './output.js';
 import { freePort } from './port.js';
 import { exitedError } from './ready.js';
@@ -132,23 +131,8 @@ export class Deploys {
       }
     } finally {
       if (this.attempt === attempt) this.attempt = null;
-      await this.pruneCache(release);
+      this.ctx.builder.prune();
     }
-  }
-
-  /** Bounds the dependency cache, keeping the trees of every release that still runs. */
-  private async pruneCache(deployed: Release): Promise<void> {
-    const { ctx } = this;
-    const running = [
-      deployed,
-      ...(ctx.live ? [ctx.live.release] : []),
-      ...[...ctx.retiring].map((r) => r.release),
-    ];
-    await ctx.builder
-      .prune(running)
-      .catch((error: unknown) =>
-        ctx.options.logger.warn('cannot prune the dependency cache', { error: messageOf(error) }),
-      );
   }
 
   /** Nothing is serving and the release failed: try the newest target again after a backoff. */

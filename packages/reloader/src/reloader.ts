@@ -118,6 +118,7 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
     this.proxy?.closeAll();
     await proxyClosed;
     if (this.statusServer) await closeServer(this.statusServer);
+    await this.builder.idle();
     await this.ledger.flush();
   }
 
