@@ -158,7 +158,7 @@ export class Builder {
     if (exit.error)
       throw new ReloaderError('E_BUILD', `${what} \`${command}\` could not start: ${exit.error}`);
     if (exit.code !== 0) {
-      throw new ReloaderError('E_BUILD', `${what} \`${command}\` ${describeExit(exit)}: ${lastLine(output)}`);
+      throw new ReloaderError('E_BUILD', `${what} ${describeExit(exit)}: ${lastLine(output)}`);
     }
   }
 

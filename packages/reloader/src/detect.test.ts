@@ -109,6 +109,7 @@ describe('detection', () => {
     });
     expect(plan.build).toMatch(/^dotnet publish Shop\.csproj -c Release -o \.gitpaas\/publish --no-restore/);
     expect(plan.command).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
       'ASPNETCORE_URLS=http://127.0.0.1:${PORT:-8080} exec dotnet .gitpaas/publish/Shop.dll',
     ]);
     expect(plan.env.DOTNET_CLI_TELEMETRY_OPTOUT).toBe('1');

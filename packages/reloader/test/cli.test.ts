@@ -27,7 +27,9 @@ async function usageError(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 describe('the reloader bin', () => {
   it('rejects bad input with one line and exit code 2', async () => {
-    expect(await usageError(['--port', '8080'])).toMatch(/^reloader: no command to run: put it after --/);
+    expect(await usageError(['--port', '8080', '--', ''])).toMatch(
+      /^reloader: the command after -- is empty/,
+    );
     expect(await usageError(['--nope', '--', 'node'])).toBe(
       'reloader: unknown flag --nope: run with --help to see the flags',
     );
