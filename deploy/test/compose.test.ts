@@ -40,7 +40,14 @@ describe('compose.yaml', () => {
       expect(result.status, result.stderr).toBe(0);
       const config = parse(result.stdout);
       expect(config.services['git-sync'].environment.GITSYNC_REPO).toMatch(/^https:\/\//);
-      expect(config.services.app.command).toBe('npm start');
+      // No command, build or ready path: detected per revision, ready on a TCP connect.
+      expect(config.services.app.command).toBeUndefined();
+      expect(config.services.app.environment).toMatchObject({
+        APP_COMMAND: '',
+        GITPAAS_BUILD: '',
+        GITPAAS_READY_PATH: '',
+      });
+      expect(config.services.app.volumes).toContain('state:/var/lib/gitpaas:rw');
       expect(config.services.app.ports).toEqual([expect.objectContaining({ published: 5000, target: 8080 })]);
     },
   );
@@ -64,9 +71,11 @@ describe('compose.yaml', () => {
 
   it('runs git-sync and the app from one named volume, the app only after the first sync', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['app', 'git-sync']);
-    expect(Object.keys(compose.volumes)).toEqual(['git']);
-    for (const service of Object.values<Yaml>(compose.services))
-      expect(service.volumes).toEqual(['git:/git']);
+    expect(Object.keys(compose.volumes)).toEqual(['git', 'state']);
+    expect(compose.services['git-sync'].volumes).toEqual(['git:/git']);
+    // the app's state dir (ledger, dependency cache) is a volume of its own, outliving the container
+    expect(compose.services.app.volumes).toEqual(['git:/git', 'state:/var/lib/gitpaas']);
+    expect(compose.services.app.environment.GITPAAS_STATE_DIR).toBe('/var/lib/gitpaas');
     expect(compose.services.app.depends_on).toEqual({ 'git-sync': { condition: 'service_healthy' } });
     expect(compose.services['git-sync'].healthcheck.test.join(' ')).toMatch(/curl -fsS .*\/"?$/);
   });
@@ -112,8 +121,9 @@ describe('compose.yaml', () => {
       ...Object.keys(ci.services['git-sync'].environment),
     ];
     for (const env of envs) expect(gitSync, env).toContain(flagOfEnv(env, 'GITSYNC_'));
+    // APP_COMMAND is the entrypoint's (gitpaas-app), not a reloader flag
     for (const env of [
-      ...Object.keys(compose.services.app.environment),
+      ...Object.keys(compose.services.app.environment).filter((name) => name !== 'APP_COMMAND'),
       ...Object.keys(ci.services.app.environment),
     ]) {
       expect(reloader, env).toContain(flagOfEnv(env, 'GITPAAS_'));
