@@ -151,7 +151,7 @@ describe('compose.ci.yaml and compose-ci.mjs', () => {
     expect(Object.keys(ci.services).sort()).toEqual(Object.keys(compose.services).sort());
     for (const service of Object.values<Yaml>(ci.services)) {
       expect(service.network_mode).toBe('host');
-      expect(service.image).toMatch(/^localhost\/gitpaas\/.+:local$/);
+      expect(service.image).toMatch(/^(\$\{CI_APP_IMAGE:-)?localhost\/gitpaas\/[^:]+:local\}?$/);
     }
   });
 
@@ -173,4 +173,35 @@ describe('compose.ci.yaml and compose-ci.mjs', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/service b is not on the host network/);
   });
+});
+
+describe('compose.dotnet.yaml (the .NET variant)', () => {
+  const dotnet = readYaml('compose/compose.dotnet.yaml');
+
+  it('only swaps the app image for the one with the .NET SDK (and gives dotnet a writable home)', () => {
+    expect(Object.keys(dotnet.services)).toEqual(['app']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+    expect(dotnet.services.app.image).toBe('${APP_DOTNET_IMAGE:-ghcr.io/gitpaas/app-dotnet:0.1.0}');
+    expect(dotnet.services.app.environment).toEqual({ DOTNET_CLI_HOME: '/tmp' });
+  });
+
+  it.skipIf(!hasCompose)(
+    `docker-compose merges it over compose.yaml: the .NET image, published on 5000, detection as in the base${hasCompose ? '' : ' (skipped: docker-compose is not installed)'}`,
+    () => {
+      const result = spawnSync(
+        'docker-compose',
+        ['--env-file', '.env.example', '-f', 'compose.yaml', '-f', 'compose.dotnet.yaml', 'config'],
+        { cwd: COMPOSE_DIR, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+      );
+      expect(result.status, result.stderr).toBe(0);
+      const app = parse(result.stdout).services.app;
+      expect(app.image).toBe('ghcr.io/gitpaas/app-dotnet:0.1.0');
+      expect(app.ports).toEqual([expect.objectContaining({ published: 5000, target: 8080 })]);
+      expect(app.environment).toMatchObject({
+        APP_COMMAND: '',
+        GITPAAS_BUILD: '',
+        GITPAAS_STATE_DIR: '/var/lib/gitpaas',
+      });
+    },
+  );
 });

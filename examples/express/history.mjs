@@ -7,13 +7,14 @@ const here = new URL('./', import.meta.url);
 const server = readFileSync(new URL('server.js', here), 'utf8');
 const pkg = JSON.parse(readFileSync(new URL('package.json', here), 'utf8'));
 
-const withMs = {
+const withColors = {
   ...pkg,
-  dependencies: { ...pkg.dependencies, ms: '^2.1.3' },
+  dependencies: { ...pkg.dependencies, picocolors: '^1.1.1' },
 };
-const usingMs = server.replace(
+// picocolors is in no dependency of express, so loading it shows whether it is installed.
+const usingColors = server.replace(
   "const message = 'Hello from Express';",
-  "const message = `Hello from Express, up for ${require('ms')(Math.round(process.uptime() * 1000))}`;",
+  "const message = `Hello from Express (colours ${require('picocolors').isColorSupported ? 'on' : 'off'})`;",
 );
 
 export const history = [
@@ -24,12 +25,12 @@ export const history = [
     cache: 'hit',
   },
   {
-    message: 'Add ms to show the uptime (a new dependency)',
-    files: { 'package.json': `${JSON.stringify(withMs, null, 2)}\n`, 'server.js': usingMs },
+    message: 'Add picocolors (a new dependency)',
+    files: { 'package.json': `${JSON.stringify(withColors, null, 2)}\n`, 'server.js': usingColors },
     cache: 'miss',
   },
   {
-    message: 'Drop ms again (a removed dependency)',
+    message: 'Drop picocolors again (a removed dependency)',
     files: { 'package.json': `${JSON.stringify(pkg, null, 2)}\n`, 'server.js': server },
     cache: 'hit',
   },

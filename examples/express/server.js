@@ -16,7 +16,7 @@ const loadable = (name) => {
 };
 
 app.get('/', (_req, res) => {
-  res.json({ revision, message, dependencies: { express: true, ms: loadable('ms') } });
+  res.json({ revision, message, dependencies: { express: true, picocolors: loadable('picocolors') } });
 });
 
 const server = app.listen(Number(process.env.PORT ?? 3000), () => {

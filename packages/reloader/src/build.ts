@@ -50,14 +50,14 @@ export class Builder {
       ownsDir,
       ctx.proxy !== null,
     );
-    const env = { ...this.cache.managerEnv(ctx.options.env), ...plan.env };
-    plan.env = env;
+    // The install and build get the package managers' caches; the app only the stack's env.
+    const env = { ...this.cache.managerEnv(ctx.options.env, plan.install?.manager), ...plan.env };
     release.setup = { plan: describePlan(plan), command: plan.command.join(' ') };
     logger.info(`release ${release.id}: ${release.setup.plan}`, { revision: release.revision });
     for (const warning of plan.warnings) logger.warn(`release ${release.id}: ${warning}`);
     const started = Date.now();
     try {
-      if (plan.install) await this.install(plan, plan.install, release, output, signal, ownsDir);
+      if (plan.install) await this.install(plan.install, env, release, output, signal, ownsDir);
       if (plan.build) await this.run('build', plan.build, env, release, output, signal);
     } finally {
       release.times.buildMs = Date.now() - started;
@@ -88,8 +88,8 @@ export class Builder {
   }
 
   private async install(
-    plan: AppPlan,
     given: InstallStep,
+    env: Record<string, string>,
     release: Release,
     output: OutputTail,
     signal: AbortSignal,
@@ -97,11 +97,7 @@ export class Builder {
   ): Promise<void> {
     const { logger } = this.ctx.options;
     let step = given;
-    if (
-      step.manager &&
-      step.fallback &&
-      !(await this.probe(['corepack', step.manager, '--version'], plan.env))
-    ) {
+    if (step.manager && step.fallback && !(await this.probe(['corepack', step.manager, '--version'], env))) {
       logger.warn(
         `release ${release.id}: ${step.manager} cannot be had through corepack; installing with \`${step.fallback}\` instead`,
       );
@@ -112,10 +108,10 @@ export class Builder {
     const cacheable = ownsDir && this.cache.enabled && step.dirs.length > 0 && step.keyFiles.length > 0;
     if (!cacheable) {
       setup.cache = 'off';
-      await this.run('install', step.command, plan.env, release, output, signal);
+      await this.run('install', step.command, env, release, output, signal);
       return;
     }
-    const runtime = step.runtime ? ((await this.probe(step.runtime, plan.env)) ?? 'unknown') : '';
+    const runtime = step.runtime ? ((await this.probe(step.runtime, env)) ?? 'unknown') : '';
     const key = await this.cache.key(step, release.dir, runtime);
     setup.cacheKey = key;
     const started = Date.now();
@@ -132,7 +128,7 @@ export class Builder {
       logger.info(`release ${release.id}: installing dependencies (${step.keyFiles.join(', ')} changed)`, {
         key,
       });
-      await this.run('install', step.command, plan.env, release, output, signal);
+      await this.run('install', step.command, env, release, output, signal);
       await this.cache.save(key, step, release.dir);
     }
     release.times.installMs = Date.now() - started;

@@ -46,20 +46,21 @@ export class DependencyCache {
   }
 
   /**
-   * The package managers' own download caches, in the state dir (unless the environment already
-   * names one): npm, pnpm's store, yarn's cache and NuGet's packages folder.
+   * For the install and build steps: the package managers' own download caches in the state dir
+   * (unless the environment already names one) — npm's, pnpm's store (for pnpm only: npm warns
+   * about a setting it does not know), yarn's, corepack's and NuGet's packages folder.
    */
-  managerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  managerEnv(env: NodeJS.ProcessEnv, manager: InstallStep['manager']): Record<string, string> {
     if (!this.dir) return {};
     const out: Record<string, string> = {};
     const set = (names: string[], sub: string) => {
       if (!names.some((name) => env[name])) out[names[0]!] = join(this.dir!, sub);
     };
     set(['npm_config_cache', 'NPM_CONFIG_CACHE'], 'npm');
-    set(['npm_config_store_dir', 'NPM_CONFIG_STORE_DIR', 'PNPM_STORE_DIR'], 'pnpm-store');
+    if (manager === 'pnpm') set(['npm_config_store_dir', 'NPM_CONFIG_STORE_DIR'], 'pnpm-store');
     set(['YARN_CACHE_FOLDER'], 'yarn');
-    set(['NUGET_PACKAGES'], 'nuget');
     set(['COREPACK_HOME'], 'corepack');
+    set(['NUGET_PACKAGES'], 'nuget');
     return out;
   }
 

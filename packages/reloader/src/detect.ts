@@ -132,3 +132,12 @@ export function describePlan(plan: AppPlan): string {
   ].filter(Boolean);
   return `${plan.stack}: ${parts.join(', ')}`;
 }
+
+/**
+ * How a revision of the repository checked out in `dir` would be built and started with no
+ * command and no --build (what `gitpaas init` shows); throws E_DETECT when nothing tells.
+ */
+export async function detectApp(dir: string): Promise<{ plan: AppPlan; summary: string }> {
+  const plan = await planRelease(dir, { command: [] }, true, true);
+  return { plan, summary: describePlan(plan) };
+}
