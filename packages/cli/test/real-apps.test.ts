@@ -133,8 +133,8 @@ describe('real apps through gitpaas up, everything detected', () => {
         const release = await app.liveAt(hash);
         expect(release.setup?.cache, step.message).toBe(step.cache);
         const body = await app.served();
-        expect((body?.dependencies as { ms?: boolean } | undefined)?.ms, step.message).toBe(
-          step.files['package.json']?.includes('"ms"') ?? false,
+        expect((body?.dependencies as { picocolors?: boolean } | undefined)?.picocolors, step.message).toBe(
+          step.files['package.json']?.includes('"picocolors"') ?? false,
         );
       }
     },
