@@ -14,7 +14,7 @@ const withColors = {
 // picocolors is in no dependency of express, so loading it shows whether it is installed.
 const usingColors = server.replace(
   "const message = 'Hello from Express';",
-  "const message = `Hello from Express (colours ${require('picocolors').isColorSupported ? 'on' : 'off'})`;",
+  "const message = 'Hello from Express, colours ' + (require('picocolors').isColorSupported ? 'on' : 'off');",
 );
 
 export const history = [

@@ -161,7 +161,9 @@ export function renderReport(report: StatusReport, colors: Colors, now: number, 
   const errors = [errorText(field(sync, 'lastError')), report.live ? undefined : notLiveBecause(report)];
   const shown = errors.filter((error): error is string => Boolean(error));
   if (shown.length === 0) lines.push(`${label('Error')}${colors.dim('none')}`);
-  shown.forEach((error, i) => lines.push(`${i === 0 ? label('Error') : ' '.repeat(9)}${colors.red(error)}`));
+  for (const [i, error] of shown.entries()) {
+    lines.push(`${i === 0 ? label('Error') : ' '.repeat(9)}${colors.red(error)}`);
+  }
 
   lines.push('', colors.bold('Releases'));
   if (report.releases.length === 0) {
