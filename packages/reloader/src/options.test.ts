@@ -33,8 +33,10 @@ describe('options', () => {
     });
   });
 
-  it('rejects a missing command, a relative ready path and a bad --http-bind with a FlagError', () => {
-    expect(() => parse(['--port', '1'])).toThrow(FlagError);
+  it('rejects an empty command, a relative ready path and a bad --http-bind with a FlagError', () => {
+    expect(() => parse(['--port', '1', '--', ''])).toThrow(FlagError);
+    // No command at all is fine: it is detected for each release.
+    expect(parse(['--port', '1']).command).toEqual([]);
     expect(() => parse(['--ready-path', 'up', '--', 'x'])).toThrow(/--ready-path: "up" must start with \//);
     expect(() => parse(['--http-bind', 'nope', '--', 'x'])).toThrow(/--http-bind: "nope" is not host:port/);
   });

@@ -66,7 +66,7 @@ describe('the reloader bin', () => {
   it('prints --help generated from the option table', async () => {
     bin = new BinProcess(['--help']);
     expect((await bin.exited).code).toBe(0);
-    expect(bin.stdout).toContain('Usage: reloader [options] -- <command> [args…]');
+    expect(bin.stdout).toContain('Usage: reloader [options] [-- <command> [args…]]');
     expect(bin.stdout).toContain('[$GITPAAS_READY_TIMEOUT]');
   });
 
