@@ -398,12 +398,13 @@ dotnet_render() {
   ) | node "$HERE/compose-ci.mjs" >"$DOTNET_FILE_CI"
 }
 
-# dotnet_message PORT : the message the ASP.NET Core app on 127.0.0.1:PORT answers
-dotnet_message() {
+# dotnet_field PORT FIELD : a field of what the ASP.NET Core app on 127.0.0.1:PORT answers on /
+dotnet_field() {
   curl -fsS --max-time 5 "http://127.0.0.1:$1/" |
-    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).message))'
+    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$2"
 }
-dotnet_serves() { [ "$(revision_at "$1")" = "$2" ]; }
+dotnet_message() { dotnet_field "$1" message; }
+dotnet_serves() { [ "$(dotnet_field "$1" revision)" = "$2" ]; }
 
 dotnet_up() {
   local first
