@@ -27,6 +27,14 @@ GIT_USER=gitpaas-e2e
 COMPOSE_APP_PORT=19080
 COMPOSE_SYNC_PORT=19081
 COMPOSE_STATUS_PORT=19091
+DOTNET_APP_PORT=19280
+DOTNET_SYNC_PORT=19281
+DOTNET_STATUS_PORT=19291
+DOTNET_PROJECT=gitpaas-e2e-dotnet
+APP_DOTNET_IMAGE=localhost/gitpaas/app-dotnet:local
+# the .NET variant runs where this machine has a .NET SDK to copy into the image
+DOTNET_SDK=
+if command -v dotnet >/dev/null; then DOTNET_SDK=$(dirname "$(readlink -f "$(command -v dotnet)")"); fi
 POD_APP_PORT=19180 # fixed in deploy/k8s/overlays/podman-ci
 POD_SYNC_PORT=19181
 POD_STATUS_PORT=19190
@@ -40,6 +48,7 @@ DOCKERD_PID=
 GITD_PID=
 GITHTTP_PID=
 COMPOSE_FILE_CI=
+DOTNET_FILE_CI=
 K8S_CI=
 FINISHED=
 T_ALL=$(date +%s)
@@ -108,6 +117,7 @@ install_packages() {
 ports_free() {
   local port busy=0
   for port in "$GIT_PORT" "$GIT_HTTP_PORT" "$COMPOSE_APP_PORT" "$COMPOSE_SYNC_PORT" "$COMPOSE_STATUS_PORT" \
+    "$DOTNET_APP_PORT" "$DOTNET_SYNC_PORT" "$DOTNET_STATUS_PORT" \
     "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT" "$KUBE_ETCD_PORT" "$((KUBE_ETCD_PORT + 1))" "$KUBE_API_PORT"; do
     if [ -n "$(ss -Hltn "sport = :$port")" ]; then
       echo "port $port is in use on this machine; stop what listens there (ss -ltnp 'sport = :$port')"
@@ -151,7 +161,8 @@ build_base() {
 
 build_images() {
   local line
-  bash "$DEPLOY/images/build.sh" --base "$BASE_IMAGE" --prefix localhost/gitpaas/ --tag local >"$LOGS/images.txt" || return 1
+  bash "$DEPLOY/images/build.sh" --base "$BASE_IMAGE" --prefix localhost/gitpaas/ --tag local \
+    ${DOTNET_SDK:+--dotnet "$DOTNET_SDK"} >"$LOGS/images.txt" || return 1
   while read -r image bytes; do
     line="image size: $image $((bytes / 1000000)) MB (base $BASE_IMAGE: $(($(docker image inspect -f '{{.Size}}' "$BASE_IMAGE") / 1000000)) MB)"
     echo "SHOW $line"
@@ -169,8 +180,17 @@ make_repo() {
     cp -r "$ROOT/examples/hello/." "$WORK/src/" &&
     git_in add -A && git_in commit -q -m "hello" &&
     git_in remote add origin "$WORK/repos/app.git" &&
-    git_in push -q origin main
+    git_in push -q origin main || return 1
+  [ -n "$DOTNET_SDK" ] || return 0
+  git init -q --bare -b main "$WORK/repos/app-dotnet.git" &&
+    git init -q -b main "$WORK/dotnet" &&
+    cp -r "$ROOT/examples/aspnet/." "$WORK/dotnet/" &&
+    dotnet_in add -A && dotnet_in commit -q -m "aspnet" &&
+    dotnet_in remote add origin "$WORK/repos/app-dotnet.git" &&
+    dotnet_in push -q origin main
 }
+
+dotnet_in() { git -C "$WORK/dotnet" -c user.name=gitpaas-e2e -c user.email=e2e@localhost "$@"; }
 
 # the same repository two ways: git:// for the pod, HTTP with basic auth for Compose
 start_git_servers() {
@@ -256,7 +276,6 @@ compose_render() {
     cd "$DEPLOY/compose" &&
       GITPAAS_REPO=$HTTP_REPO_URL GITPAAS_REF=main GITPAAS_PERIOD=2s GITPAAS_USERNAME=$GIT_USER \
         GITPAAS_PASSWORD_SECRET=$WORK/secrets/git-password GITPAAS_PASSWORD_FILE=/run/secrets/git-password \
-        GITPAAS_BUILD="npm install --omit=dev --no-audit --no-fund" \
         GITPAAS_TRIGGER_SECRET=$WORK/secrets/trigger-secret GITPAAS_TRIGGER_SECRET_FILE=/run/secrets/trigger-secret \
         CI_APP_PORT=$COMPOSE_APP_PORT CI_GITSYNC_PORT=$COMPOSE_SYNC_PORT CI_RELOADER_STATUS_PORT=$COMPOSE_STATUS_PORT \
         docker-compose -f compose.yaml -f compose.ci.yaml config
@@ -356,6 +375,74 @@ compose_down() {
   local left
   left=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")
   left+=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
+  [ -z "$left" ] || {
+    echo "left behind: $left"
+    return 1
+  }
+}
+
+# ---------------------------------------------------------------- (a2) Compose, the .NET variant
+
+dcompose() { docker-compose -p "$DOTNET_PROJECT" -f "$DOTNET_FILE_CI" "$@"; }
+
+dotnet_render() {
+  DOTNET_FILE_CI=$WORK/compose.dotnet.rendered.yaml
+  (
+    cd "$DEPLOY/compose" &&
+      GITPAAS_REPO=http://127.0.0.1:$GIT_HTTP_PORT/app-dotnet.git GITPAAS_REF=main GITPAAS_PERIOD=2s \
+        GITPAAS_USERNAME=$GIT_USER \
+        GITPAAS_PASSWORD_SECRET=$WORK/secrets/git-password GITPAAS_PASSWORD_FILE=/run/secrets/git-password \
+        CI_APP_IMAGE=$APP_DOTNET_IMAGE \
+        CI_APP_PORT=$DOTNET_APP_PORT CI_GITSYNC_PORT=$DOTNET_SYNC_PORT CI_RELOADER_STATUS_PORT=$DOTNET_STATUS_PORT \
+        docker-compose -f compose.yaml -f compose.dotnet.yaml -f compose.ci.yaml config
+  ) | node "$HERE/compose-ci.mjs" >"$DOTNET_FILE_CI"
+}
+
+# dotnet_field PORT FIELD : a field of what the ASP.NET Core app on 127.0.0.1:PORT answers on /
+dotnet_field() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$1/" |
+    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$2"
+}
+dotnet_message() { dotnet_field "$1" message; }
+dotnet_serves() { [ "$(dotnet_field "$1" revision)" = "$2" ]; }
+
+dotnet_up() {
+  local first
+  first=$(dotnet_in rev-parse HEAD)
+  grep -q "$APP_DOTNET_IMAGE" "$DOTNET_FILE_CI" || {
+    echo "the rendered file does not run $APP_DOTNET_IMAGE"
+    return 1
+  }
+  dcompose up -d || return 1
+  # the first revision: restore + publish inside the container (tens of seconds on 2 cores)
+  wait_until 300 dotnet_serves "$DOTNET_APP_PORT" "$first" || {
+    dcompose ps
+    dcompose logs --tail=60 app
+    return 1
+  }
+  echo "serves $first: $(dotnet_message "$DOTNET_APP_PORT")"
+}
+
+dotnet_push_live() {
+  local hash
+  sed -i 's/Hello from ASP.NET Core/Hello again from ASP.NET Core/' "$WORK/dotnet/Program.cs"
+  dotnet_in commit -q -am "change the greeting" && dotnet_in push -q origin main || return 1
+  hash=$(dotnet_in rev-parse HEAD)
+  wait_until 300 dotnet_serves "$DOTNET_APP_PORT" "$hash" || {
+    dcompose logs --tail=60 app
+    return 1
+  }
+  echo "serves $hash: $(dotnet_message "$DOTNET_APP_PORT")"
+  [ "$(json_at "http://127.0.0.1:$DOTNET_STATUS_PORT/status" "j.current.setup.cache")" = hit ] || {
+    echo "the code-only push restored again: $(json_at "http://127.0.0.1:$DOTNET_STATUS_PORT/status" "JSON.stringify(j.current.setup)")"
+    return 1
+  }
+}
+
+dotnet_down() {
+  dcompose down -v || return 1
+  local left
+  left=$(docker ps -aq --filter "label=com.docker.compose.project=$DOTNET_PROJECT")
   [ -z "$left" ] || {
     echo "left behind: $left"
     return 1
@@ -487,6 +574,7 @@ teardown_clean() {
 cleanup() {
   set +e
   [ -n "$COMPOSE_FILE_CI" ] && [ -n "$(command -v docker-compose)" ] && compose down -v >/dev/null 2>&1
+  [ -n "$DOTNET_FILE_CI" ] && [ -n "$(command -v docker-compose)" ] && dcompose down -v >/dev/null 2>&1
   [ -n "$K8S_CI" ] && podman kube down "$K8S_CI" >/dev/null 2>&1
   local pid
   for pid in "$GITD_PID" "$GITHTTP_PID"; do
@@ -547,6 +635,16 @@ check "compose: a broken push is published but never switched to; the old revisi
 check "compose: POST /sync checks signatures with the trigger secret from a Compose secret" compose_webhook
 check "compose: the git password never shows in logs, status or metrics" compose_no_leak
 check "compose: down -v removes the containers and the volume" compose_down
+
+if [ -n "$DOTNET_SDK" ]; then
+  say "(a2) Compose, the .NET variant (an ASP.NET Core app; SDK copied from $DOTNET_SDK)"
+  check "compose (.NET): compose.yaml + compose.dotnet.yaml + compose.ci.yaml render, host network only" dotnet_render
+  check "compose (.NET): the app image with the .NET SDK restores, publishes and serves the first revision" dotnet_up
+  check "compose (.NET): a code-only push goes live without restoring again" dotnet_push_live
+  check "compose (.NET): down -v removes the containers and the volumes" dotnet_down
+else
+  say "(a2) Compose, the .NET variant: skipped (no dotnet on this machine to copy into the image)"
+fi
 
 say "(b) Kubernetes"
 check "k8s: deploy/k8s renders and validates (schema, unknown fields, non-root)" k8s_valid k8s

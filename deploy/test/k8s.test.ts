@@ -90,7 +90,8 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
       ).toContain('/tmp');
     }
     for (const c of pod.containers) expect(c.livenessProbe, c.name).toBeDefined();
-    expect(byName(pod.containers, 'app').readinessProbe.httpGet.path).toBe('/healthz');
+    // Ready for any app: the reloader's own /ready (a release is live), not a path of the app.
+    expect(byName(pod.containers, 'app').readinessProbe.httpGet).toEqual({ path: '/ready', port: 9090 });
   });
 
   it('deploy/k8s: the sidecar retries forever with backoff and keeps old worktrees past the drain', () => {

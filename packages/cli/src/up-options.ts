@@ -137,12 +137,6 @@ export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: s
       '--repo is required: the git URL to deploy, e.g. --repo https://github.com/you/app.git',
     );
   }
-  if (!parsed.rest[0]) {
-    throw new CliError(
-      'E_USAGE',
-      'no command to run: put it after --, e.g. gitpaas up --repo <url> -- npm start',
-    );
-  }
   const syncValues = pick(values, gitSyncNames);
   // The bare git-sync's default root suits a container; on a workstation use the user's state dir.
   syncValues.root = resolve(

@@ -76,12 +76,14 @@ function narrate(
   json: boolean,
 ): void {
   const app = logger.child('app');
-  gitSync.on('publish', (e) => progress.start(`starting ${short(e.hash)}…`));
+  const build = logger.child('build');
+  gitSync.on('publish', (e) => progress.start(`building and starting ${short(e.hash)}…`));
   gitSync.on('reject', () => progress.stop());
   reloader.on('release', () => progress.stop());
   reloader.on('output', (e) => {
-    if (json) app.info(e.line, { revision: e.revision, stream: e.stream });
-    else app.info(`${progress.stream.colors.dim(`[${short(e.revision)}]`)} ${e.line}`);
+    const to = e.phase === 'build' ? build : app;
+    if (json) to.info(e.line, { revision: e.revision, stream: e.stream });
+    else to.info(`${progress.stream.colors.dim(`[${short(e.revision)}]`)} ${e.line}`);
   });
 }
 

@@ -7,11 +7,15 @@ import { createDemoRepo, type DemoRepo, exampleAppDir } from '../src/demo-repo.j
 /** The built bin, spawned the way a user runs it. */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-/** A clean environment: no colours forced, no GITSYNC_/GITPAAS_ settings of the machine leaking in. */
+/**
+ * A clean environment: no colours forced, no GITSYNC_/GITPAAS_ settings of the machine leaking
+ * in, and no NODE_PATH (pnpm's shims set it to the test runner's modules, which an app under
+ * test would then load as if installed).
+ */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(GITSYNC_|GIT_SYNC_|GITPAAS_|FORCE_COLOR|NO_COLOR|DEBUG)/.test(key)) continue;
+    if (/^(GITSYNC_|GIT_SYNC_|GITPAAS_|FORCE_COLOR|NO_COLOR|DEBUG|NODE_PATH$)/.test(key)) continue;
     env[key] = value;
   }
   return { ...env, ...extra };

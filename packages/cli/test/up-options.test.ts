@@ -85,6 +85,7 @@ describe('the options of gitpaas up', () => {
 
   it('say which flag is missing', () => {
     expect(() => toUpConfig(parse(['--', 'x']), {}, '/w')).toThrow(/--repo is required/);
-    expect(() => toUpConfig(parse(['--repo=file:///a.git']), {}, '/w')).toThrow(/no command to run/);
+    // No command: each release's is detected (Procfile, package.json, *.csproj).
+    expect(toUpConfig(parse(['--repo=file:///a.git']), {}, '/w').reloader.command).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Emitter } from '@gitpaas/core';
 import type { Registry } from 'prom-client';
+import { Builder } from './build.js';
 import { exitStatus } from './child.js';
 import type { Context } from './context.js';
 import { Deploys } from './deploy.js';
@@ -32,6 +33,7 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
   readonly retiring = new Set<Running>();
   readonly deploys: Deploys = new Deploys(this);
   readonly supervisor: Supervisor = new Supervisor(this);
+  readonly builder: Builder;
   live: Running | null = null;
   stopped = false;
   private mode: ReloaderStatus['mode'] = 'command';
@@ -49,6 +51,7 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
     );
     const { logger } = options;
     this.ledger = new Ledger(options.stateDir, logger);
+    this.builder = new Builder(this);
     this.proxy =
       options.port !== undefined
         ? new HandoffProxy(
@@ -118,7 +121,12 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
     this.proxy?.closeAll();
     await proxyClosed;
     if (this.statusServer) await closeServer(this.statusServer);
+    await this.builder.idle();
     await this.ledger.flush();
+  }
+
+  get watchesRevisions(): boolean {
+    return this.mode === 'revision';
   }
 
   status(): ReloaderStatus {

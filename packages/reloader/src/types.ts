@@ -7,6 +7,8 @@ export interface OutputEvent {
   revision: string | null;
   stream: 'stdout' | 'stderr';
   line: string;
+  /** build: the install or build step of a release; app: the app itself. */
+  phase: 'build' | 'app';
 }
 
 export interface CrashEvent {
