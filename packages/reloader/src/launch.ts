@@ -45,6 +45,7 @@ export function spawnApp(ctx: Context, release: Release, output: OutputTail, por
   const { command } = ctx.options;
   // A single argument with spaces is a shell command line ("npm start"), as with --build.
   const shell = command.length === 1 && /\s/.test(command[0]!);
+  release.times.startedAt ??= new Date().toISOString();
   return {
     release,
     child: startChild(ctx, release, output, command, shell, port),

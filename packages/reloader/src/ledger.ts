@@ -15,7 +15,15 @@ export interface Release {
   reason?: string;
   /** The last output lines (build and app), kept for failed releases. */
   lastOutput?: string[];
-  times: { detected: string; buildMs?: number; readyMs?: number; switchedAt?: string; endedAt?: string };
+  /** `startedAt`: when the app's process was spawned; `readyMs` counts from there. */
+  times: {
+    detected: string;
+    buildMs?: number;
+    startedAt?: string;
+    readyMs?: number;
+    switchedAt?: string;
+    endedAt?: string;
+  };
 }
 
 const KEPT_IN_MEMORY = 100;

@@ -10,6 +10,7 @@ import {
   silentLogger,
 } from '@gitpaas/core';
 import { ReloaderError } from './errors.js';
+import { httpSyncSource, type SyncSource } from './sync-source.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
 
@@ -130,14 +131,21 @@ export const options = defineOptions({
       type: 'string',
       valueName: '<dir>',
       group: 'Status',
-      help: 'directory for releases.jsonl, the release ledger (one JSON line per release transition)',
+      help: 'directory for releases.jsonl, the release ledger (one JSON line per release transition), and logs/, the output of the last releases',
     },
     {
       name: 'http-bind',
       type: 'string',
       valueName: '<host:port>',
       group: 'Status',
-      help: 'serve GET /status and GET /metrics here (e.g. 127.0.0.1:9090 or :9090)',
+      help: 'serve the dashboard (GET /), GET /status, GET /metrics, GET /api/state, GET /events and GET /logs here (e.g. 127.0.0.1:9090 or :9090)',
+    },
+    {
+      name: 'sync-url',
+      type: 'string',
+      valueName: '<url>',
+      group: 'Status',
+      help: "git-sync's --http-bind (e.g. http://127.0.0.1:8081) when it runs beside this reloader: the dashboard on --http-bind shows its status, and POST /sync and POST/DELETE /rollback are passed on to it",
     },
     {
       name: 'log-format',
@@ -162,6 +170,10 @@ export type ReloaderOptions = OptionValues<typeof options> & {
   env?: NodeJS.ProcessEnv;
   /** Where the reloader logs (it never prints); silent by default. */
   logger?: Logger;
+  /** git-sync in the same process (`gitpaas up`); otherwise --sync-url reaches it over HTTP. */
+  sync?: SyncSource;
+  /** Scrubs the host's secrets from the stored logs and from what the dashboard serves. */
+  redact?: (text: string) => string;
 };
 
 /** ReloaderOptions after resolveOptions: every default filled in, so no code past the door falls back. */
@@ -170,6 +182,9 @@ export type ResolvedOptions = ResolvedValues<typeof options> & {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** git-sync for the dashboard: given, from --sync-url, or none. */
+  sync: SyncSource | null;
+  redact: (text: string) => string;
 };
 
 /**
@@ -181,11 +196,14 @@ export function resolveOptions(input: ReloaderOptions): ResolvedOptions {
     throw new ReloaderError('E_NO_COMMAND', 'no command to run: pass the command and its arguments');
   }
   const values = resolveValues(options, input);
+  const logger = input.logger ?? silentLogger;
   return {
     ...values,
     cwd: input.cwd ?? process.cwd(),
     env: input.env ?? process.env,
-    logger: input.logger ?? silentLogger,
+    logger,
+    sync: input.sync ?? (values.syncUrl ? httpSyncSource(values.syncUrl, logger) : null),
+    redact: input.redact ?? ((text) => text),
   };
 }
 

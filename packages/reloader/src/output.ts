@@ -22,6 +22,6 @@ export class OutputTail {
 export function outputOf(ctx: Context, release: Release, tail: OutputTail) {
   return (stream: 'stdout' | 'stderr', line: string): void => {
     tail.push(line);
-    ctx.emit('output', { revision: release.revision, stream, line });
+    ctx.emit('output', { release: release.id, revision: release.revision, stream, line });
   };
 }
