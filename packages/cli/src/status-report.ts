@@ -123,6 +123,13 @@ export function renderReport(report: StatusReport, colors: Colors, now: number, 
       failures > 0 ? colors.red(`${failures} failure${failures === 1 ? '' : 's'} in a row`) : undefined,
     ].filter(Boolean);
     lines.push(`${label('Sync')}${parts.join(' · ')}`);
+    const pinned = field(sync, 'pinned') as { hash?: string; from?: string | null } | undefined;
+    if (pinned?.hash) {
+      const from = pinned.from ? ` (from ${pinned.from.slice(0, 7)})` : '';
+      lines.push(
+        `${label('Pinned')}${colors.yellow(`rolled back to ${pinned.hash.slice(0, 7)}${from}`)} until the next push or \`gitpaas rollback --clear\``,
+      );
+    }
     const error = errorText(field(sync, 'lastError'));
     lines.push(`${label('Error')}${error ? colors.red(error) : colors.dim('none')}`);
   }

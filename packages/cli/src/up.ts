@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseBind, Redactor, type ScopedLogger, silentLogger } from '@gitpaas/core';
 import { createGitSync, type GitSync, type GitSyncOptions } from '@gitpaas/git-sync';
-import { createReloader, type Reloader } from '@gitpaas/reloader';
+import { createReloader, type Reloader, type SyncSource } from '@gitpaas/reloader';
 import pc from 'picocolors';
 import { CliError } from './errors.js';
 import { createProgress, type Progress } from './progress.js';
@@ -21,6 +21,20 @@ export interface Up {
   /** The combined status document served on GET /status. */
   status(): { sync: ReturnType<GitSync['status']>; reloader: ReturnType<Reloader['status']> };
   stop(): Promise<void>;
+}
+
+/** git-sync as the dashboard's sync source: its status and events, in this process. */
+function inProcess(gitSync: GitSync): SyncSource {
+  const events = ['sync', 'publish', 'reject', 'error', 'pin', 'unpin'] as const;
+  return {
+    status: async () => ({ ...gitSync.status() }),
+    watch(listener) {
+      for (const event of events) gitSync.on(event, listener);
+      return () => {
+        for (const event of events) gitSync.off(event, listener);
+      };
+    },
+  };
 }
 
 function noProgress(): Progress {
@@ -107,20 +121,29 @@ export interface UpOptions {
  */
 export function createUp({ config, logger = silentLogger, progress = noProgress() }: UpOptions): Up {
   const gitSync = createGitSync({ ...config.sync, logger: logger.child('sync') });
+  // git-sync redacts what it serves itself; what this server assembles is scrubbed here too
+  // (an app may print a credential in the output lines kept by the release ledger and the logs).
+  const redactor = redactorFor(config.sync);
   // The reloader watches the link exactly where git-sync resolves it (--link relative to --root).
   const watch = gitSync.status().link;
-  const reloader = createReloader({ ...config.reloader, watch, logger: logger.child('run') });
+  const reloader = createReloader({
+    ...config.reloader,
+    watch,
+    logger: logger.child('run'),
+    sync: inProcess(gitSync),
+    redact: (text) => redactor.redact(text),
+  });
   // With a finite --max-failures the sync loop can give up; then `up` ends with its error.
   const failed = new Promise<never>((_, reject) => gitSync.on('fatal', (e) => reject(e.error)));
   failed.catch(() => {});
   narrate(gitSync, reloader, logger, progress, config.logFormat === 'json');
 
   const status = () => ({ sync: gitSync.status(), reloader: reloader.status() });
-  // git-sync redacts what it serves itself; what this server assembles is scrubbed here too
-  // (an app may print a credential in the output lines kept by the release ledger).
-  const redactor = redactorFor(config.sync);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
+    // `/` is the dashboard for a browser and git-sync's health check (200 once published) for probes.
+    if (path === '/' && /\btext\/html\b/.test(String(req.headers.accept)) && reloader.handleHttp(req, res))
+      return;
     if (path === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(redactor.redact(`${JSON.stringify(status(), null, 2)}\n`));
@@ -135,7 +158,7 @@ export function createUp({ config, logger = silentLogger, progress = noProgress(
     }
     if (gitSync.handleHttp(req, res) || reloader.handleHttp(req, res)) return;
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try /status, /metrics or POST /sync\n');
+    res.end('not found: try / (the dashboard), /status, /metrics, /logs or POST /sync\n');
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {

@@ -61,7 +61,8 @@ export const upCommand = defineCommand({
       'gets the traffic of --port only once it is ready; a revision that fails keeps the old one\n' +
       'serving. Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
       'PaaS needs it: --max-failures -1 (retry forever, with backoff), --port 8080, --http-bind\n' +
-      '127.0.0.1:8081, old worktrees kept until the old process has drained.',
+      '127.0.0.1:8081 (the dashboard), old worktrees kept until the old process has drained and the\n' +
+      'last 5 kept for `gitpaas rollback`.',
     examples: [
       'gitpaas up --repo https://github.com/you/app.git -- npm start',
       'gitpaas up --repo git@github.com:you/app.git --ssh-key-file ~/.ssh/deploy --ref main \\',
@@ -84,7 +85,11 @@ export const upCommand = defineCommand({
       } else if (port) {
         logger.info(`serving on http://${formatBind(config.reloader.host, port)}`);
       }
-      if (running.url) logger.info(`status ${running.url}/status · trigger POST ${running.url}/sync`);
+      if (running.url) {
+        logger.info(
+          `dashboard ${running.url}/ · status ${running.url}/status · trigger POST ${running.url}/sync`,
+        );
+      }
       await aborted(context.signal);
     });
     return 0;
