@@ -106,6 +106,7 @@ describe('gitpaas rollback and gitpaas logs against a running up', () => {
     const traffic = load(port);
     const { code, stdout, stderr } = await runCli(['rollback', `--url=${statusUrl}`], { timeout: 120_000 });
     const { ok, failures } = await traffic.stop();
+    console.log(`rollback under load: ${ok} requests answered 200, ${failures.length} failed`);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain(

@@ -220,7 +220,11 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   }
 
   rollback(revision?: string): Promise<RollbackResult> {
-    if (this.stopped) return Promise.reject(new GitSyncError('E_STOPPED', 'git-sync is stopped'));
+    if (this.stopped || this.state.state === 'failed' || this.state.state === 'done') {
+      return Promise.reject(
+        new GitSyncError('E_STOPPED', 'the sync loop is not running: nothing can be rolled back'),
+      );
+    }
     const result = this.rollbacks.request(revision);
     this.wake?.();
     return result;

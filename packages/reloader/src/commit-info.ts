@@ -18,12 +18,16 @@ export interface CommitInfo {
 export class Commits {
   private readonly known = new Map<string, Promise<CommitInfo | null>>();
 
+  /** Enough for every release the ledger keeps; the oldest are read again if ever asked for. */
+  constructor(private readonly max = 200) {}
+
   of(revision: string | null, dir: string): Promise<CommitInfo | null> {
     if (!revision) return Promise.resolve(null);
     let info = this.known.get(revision);
     if (!info) {
       info = read(revision, existsSync(dir) ? dir : dirname(dirname(dir)));
       this.known.set(revision, info);
+      if (this.known.size > this.max) this.known.delete(this.known.keys().next().value!);
     }
     return info;
   }
