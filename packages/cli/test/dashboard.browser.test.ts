@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@gitpaas/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoRepo, pushChange } from '../src/demo-repo.js';
-import { cleanUpAfter, type Running, seededRepo, servedRevision, startUp } from './helpers.js';
+import { cleanUpAfter, type Running, seededRepo, startUp, waitServing } from './helpers.js';
 
 /** Debian's chromium (`apt-get install chromium`); CI installs it, so there this never skips. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -49,14 +48,8 @@ describe.skipIf(!existsSync(CHROMIUM))(
     let page: Page;
     const hashes: string[] = [];
     const short = (hash: string | undefined) => hash?.slice(0, 7) ?? '';
-    const log = () => `\n--- stdout\n${up.stdout}\n--- stderr\n${up.stderr}`;
     const problems: string[] = [];
-    const serving = (hash: string, message: string) =>
-      waitFor(async () => (await servedRevision(port)) === hash, { timeout: 60_000, message }).catch(
-        (error: unknown) => {
-          throw new Error(`${error}${log()}`);
-        },
-      );
+    const serving = (hash: string, message: string) => waitServing(up, port, hash, message);
     const sync = () =>
       fetch(`${statusUrl}/sync`, { method: 'POST', headers: { authorization: `Bearer ${SECRET}` } });
 

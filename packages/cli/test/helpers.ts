@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, makeTempDir, removeTempDirs } from '@gitpaas/test-utils';
+import { freePort, makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
 import { execa, type ResultPromise } from 'execa';
 import { type afterAll, afterEach } from 'vitest';
 import { createDemoRepo, type DemoRepo, exampleAppDir } from '../src/demo-repo.js';
@@ -165,4 +165,13 @@ export async function startUp(dir: string, repo: DemoRepo, flags: string[]) {
     'server.js',
   ]);
   return { up, port, statusUrl };
+}
+
+/** Waits (up to a minute) until the example app on `port` serves `hash`; a failure shows `up`'s output. */
+export async function waitServing(up: Running, port: number, hash: string, message: string): Promise<void> {
+  await waitFor(async () => (await servedRevision(port)) === hash, { timeout: 60_000, message }).catch(
+    (error: unknown) => {
+      throw new Error(`${error}\n--- stdout\n${up.stdout}\n--- stderr\n${up.stderr}`);
+    },
+  );
 }

@@ -10,6 +10,7 @@ import {
   servedRevision,
   startCli,
   startUp,
+  waitServing,
 } from './helpers.js';
 
 interface Status {
@@ -53,14 +54,8 @@ describe('gitpaas rollback and gitpaas logs against a running up', () => {
   let statusUrl: string;
   const hashes: string[] = [];
   const short = (hash: string | undefined) => hash?.slice(0, 7) ?? '';
-  const log = () => `\n--- stdout\n${up.stdout}\n--- stderr\n${up.stderr}`;
   const status = async () => JSON.parse((await get(`${statusUrl}/status`))?.body ?? '{}') as Status;
-  const serving = (hash: string, message: string) =>
-    waitFor(async () => (await servedRevision(port)) === hash, { timeout: 60_000, message }).catch(
-      (error: unknown) => {
-        throw new Error(`${error}${log()}`);
-      },
-    );
+  const serving = (hash: string, message: string) => waitServing(up, port, hash, message);
   const start = async () => {
     ({ up, port, statusUrl } = await startUp(dir, repo, [
       '--period=300ms',
