@@ -347,8 +347,10 @@ noops_past() { [ "$(sync_count "$1" noop)" -gt "$2" ]; }
 # which wants the trigger secret (the request reaches it from another container), publishes the
 # first revision, and keeps it live across polls
 compose_rollback() {
-  local url=http://127.0.0.1:$COMPOSE_STATUS_PORT unsigned signed noops
-  curl -fsS --max-time 5 -H 'accept: text/html' "$url/" | grep -q '<title>gitpaas</title>' || {
+  local url=http://127.0.0.1:$COMPOSE_STATUS_PORT unsigned signed noops page logs
+  # read whole, then matched: `curl | grep -q` fails under pipefail when grep stops reading early
+  page=$(curl -fsS --max-time 5 -H 'accept: text/html' "$url/") || return 1
+  [[ $page == *'<title>gitpaas</title>'* ]] || {
     echo "no dashboard at $url/"
     return 1
   }
@@ -364,8 +366,9 @@ compose_rollback() {
   noops=$(sync_count "$COMPOSE_SYNC_PORT" noop)
   keeps_serving "$COMPOSE_APP_PORT" "$H1" 60 noops_past "$COMPOSE_SYNC_PORT" $((noops + 2)) || return 1
   [ "$(json_at "$url/api/state" 'j.sync.pinned.hash')" = "$H1" ] || return 1
-  curl -fsS --max-time 5 "$url/logs" | grep -q 'out hello' || {
-    echo "GET /logs shows no output of the app"
+  logs=$(curl -fsS --max-time 5 "$url/logs") || return 1
+  [[ $logs == *' out hello '* ]] || {
+    echo "GET /logs shows no output of the app: $logs"
     return 1
   }
 }
