@@ -350,6 +350,48 @@ compose_webhook() {
   [ "$bad" = "401 unauthorized" ] && [ "$good" = "202 accepted" ]
 }
 
+# request METHOD URL BODY [SECRET] : a request signed with SECRET (X-Gitpaas-Signature) when
+# given; prints "<http status> <outcome>"
+request() {
+  local sig=()
+  [ -z "${4:-}" ] || sig=(-H "x-gitpaas-signature: sha256=$(printf '%s' "$3" | openssl dgst -sha256 -hmac "$4" | sed 's/^.* //')")
+  curl -sS -o "$WORK/answer.json" -w '%{http_code}' --max-time 120 -X "$1" "${sig[@]}" --data "$3" "$2"
+  printf ' %s\n' "$(node -e 'try{console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).outcome)}catch{console.log("-")}' "$WORK/answer.json")"
+}
+
+# noops_past PORT N : git-sync has done more than N syncs that published nothing
+noops_past() { [ "$(sync_count "$1" noop)" -gt "$2" ]; }
+
+# the dashboard is on the reloader's status port; a rollback sent there is passed on to git-sync,
+# which wants the trigger secret (the request reaches it from another container), publishes the
+# first revision, and keeps it live across polls
+compose_rollback() {
+  local url=http://127.0.0.1:$COMPOSE_STATUS_PORT unsigned signed noops page logs
+  # read whole, then matched: `curl | grep -q` fails under pipefail when grep stops reading early
+  page=$(curl -fsS --max-time 5 -H 'accept: text/html' "$url/") || return 1
+  [[ $page == *'<title>gitpaas</title>'* ]] || {
+    echo "no dashboard at $url/"
+    return 1
+  }
+  unsigned=$(request POST "$url/rollback" "{\"revision\":\"$H1\"}")
+  signed=$(request POST "$url/rollback" "{\"revision\":\"$H1\"}" "$(cat "$WORK/secrets/trigger-secret")")
+  echo "POST /rollback through the reloader: unsigned -> $unsigned, signed -> $signed"
+  [ "$unsigned" = "401 unauthorized" ] && [ "$signed" = "200 rolled-back" ] || return 1
+  wait_until 120 serves "$COMPOSE_APP_PORT" "$H1" || {
+    echo "expected revision $H1, got $(revision_at "$COMPOSE_APP_PORT")"
+    compose logs --tail=40
+    return 1
+  }
+  noops=$(sync_count "$COMPOSE_SYNC_PORT" noop)
+  keeps_serving "$COMPOSE_APP_PORT" "$H1" 60 noops_past "$COMPOSE_SYNC_PORT" $((noops + 2)) || return 1
+  [ "$(json_at "$url/api/state" 'j.sync.pinned.hash')" = "$H1" ] || return 1
+  logs=$(curl -fsS --max-time 5 "$url/logs") || return 1
+  [[ $logs == *' out hello '* ]] || {
+    echo "GET /logs shows no output of the app: $logs"
+    return 1
+  }
+}
+
 # the password reached git (authenticated fetches) but none of what the deployment shows
 compose_no_leak() {
   local password shown
@@ -516,6 +558,17 @@ pod_broken_push() {
   }
 }
 
+# from the pod's own loopback (as kubectl port-forward arrives) no secret is needed: the
+# previous revision, still kept, is published again and pinned while the broken one stays out
+pod_rollback() {
+  local answer
+  answer=$(request POST "http://127.0.0.1:$POD_STATUS_PORT/rollback" '')
+  echo "POST /rollback through the reloader -> $answer"
+  [ "$answer" = "200 rolled-back" ] || return 1
+  keeps_serving "$POD_APP_PORT" "$H5" 60 published_is "$POD_SYNC_PORT" "$H5" || return 1
+  [ "$(json_at "http://127.0.0.1:$POD_SYNC_PORT/status" 'j.pinned.hash')" = "$H5" ]
+}
+
 pod_hardened() {
   local c got
   for c in git-sync app; do
@@ -632,6 +685,8 @@ check "compose: both containers run as 1000:1000 on a read-only root, no bridge 
 check "compose: a pushed commit goes live" compose_push_live
 check "compose: a broken push is published but never switched to; the old revision keeps answering" \
   compose_broken_push
+check "compose: the dashboard's POST /rollback reaches git-sync signed; the first revision goes live and holds" \
+  compose_rollback
 check "compose: POST /sync checks signatures with the trigger secret from a Compose secret" compose_webhook
 check "compose: the git password never shows in logs, status or metrics" compose_no_leak
 check "compose: down -v removes the containers and the volume" compose_down
@@ -655,6 +710,8 @@ check "podman: init container publishes the first revision, the app serves it" p
 check "podman: the sidecar's poll brings a pushed commit live" pod_push_live
 check "podman: a broken push is published but never switched to; the old revision keeps answering" \
   pod_broken_push
+check "podman: POST /rollback from the pod's loopback publishes the previous kept revision and pins it" \
+  pod_rollback
 check "podman: securityContext applied (1000:1000, read-only root), liveness checks pass" pod_hardened
 check "podman: kube down removes the pod, its containers and emptyDir volumes" pod_down
 

@@ -48,7 +48,10 @@ describe('compose.yaml', () => {
         GITPAAS_READY_PATH: '',
       });
       expect(config.services.app.volumes).toContain('state:/var/lib/gitpaas:rw');
-      expect(config.services.app.ports).toEqual([expect.objectContaining({ published: 5000, target: 8080 })]);
+      expect(config.services.app.ports).toEqual([
+        expect.objectContaining({ published: 5000, target: 8080 }),
+        '127.0.0.1:9090:9090/tcp',
+      ]);
     },
   );
 
@@ -80,10 +83,26 @@ describe('compose.yaml', () => {
     expect(compose.services['git-sync'].healthcheck.test.join(' ')).toMatch(/curl -fsS .*\/"?$/);
   });
 
-  it('publishes port 5000 to the reloader, which listens on 8080', () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
-    expect(compose.services.app.ports).toEqual(['${GITPAAS_PUBLISH:-5000}:8080']);
+  it('publishes port 5000 to the reloader, which listens on 8080, and the dashboard on loopback', () => {
+    expect(compose.services.app.ports).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+      '${GITPAAS_PUBLISH:-5000}:8080',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+      '${GITPAAS_DASHBOARD_PUBLISH:-127.0.0.1:9090}:9090',
+    ]);
     expect(compose.services.app.environment.GITPAAS_PORT).toBe('8080');
+    expect(compose.services.app.environment.GITPAAS_HTTP_BIND).toBe('0.0.0.0:9090');
+  });
+
+  it('lets the dashboard reach git-sync, which keeps revisions to roll back to', () => {
+    expect(compose.services.app.environment.GITPAAS_SYNC_URL).toBe('http://git-sync:8081');
+    expect(compose.services['git-sync'].environment.GITSYNC_KEEP_REVISIONS).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+      '${GITPAAS_KEEP_REVISIONS:-5}',
+    );
+    expect(ci.services.app.environment.GITPAAS_SYNC_URL).toBe(
+      `http://${ci.services['git-sync'].environment.GITSYNC_HTTP_BIND}`,
+    );
   });
 
   it('runs every service as uid 1000, read-only, with a tmpfs /tmp and a restart policy', () => {

@@ -109,6 +109,16 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     );
   });
 
+  it('deploy/k8s: the dashboard reaches the sidecar in the pod, which keeps revisions to roll back to', () => {
+    const pod = deployment('k8s').spec.template.spec;
+    const sync = envOf(byName(pod.containers, 'git-sync'));
+    const app = envOf(byName(pod.containers, 'app'));
+    expect(Number(sync.GITSYNC_KEEP_REVISIONS)).toBeGreaterThan(0);
+    expect(app.GITPAAS_SYNC_URL).toBe(`http://127.0.0.1${sync.GITSYNC_HTTP_BIND}`);
+    const service = render('k8s').find((o) => o.kind === 'Service');
+    expect(service.spec.ports.map((p: Yaml) => p.targetPort)).toEqual(['http', 'sync', 'status']);
+  });
+
   it.each(DIRS)('%s sets only real flags of git-sync and the reloader', (dir) => {
     const objs = render(dir);
     const gitSync = flagNames('git-sync');
@@ -158,6 +168,7 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     expect(app.GITPAAS_HOST).toBe('127.0.0.1');
     expect(app.GITPAAS_PORT).toBe(port('POD_APP_PORT'));
     expect(app.GITPAAS_HTTP_BIND).toBe(`127.0.0.1:${port('POD_STATUS_PORT')}`);
+    expect(app.GITPAAS_SYNC_URL).toBe(`http://${sync.GITSYNC_HTTP_BIND}`);
     for (const c of pod.containers) expect(c.image, c.name).toMatch(/^localhost\/gitpaas\/.+:local$/);
   });
 });

@@ -62,7 +62,7 @@ describe('init files', () => {
     const expected = parse(reference);
     expected.services['git-sync'].image = `\${GITSYNC_IMAGE:-ghcr.io/gitpaas/git-sync:2.0}`;
     expected.services.app.image = `\${APP_IMAGE:-ghcr.io/gitpaas/app:2.0}`;
-    expected.services.app.ports = [`\${GITPAAS_PUBLISH:-127.0.0.1:3000}:8080`];
+    expected.services.app.ports[0] = `\${GITPAAS_PUBLISH:-127.0.0.1:3000}:8080`;
     expect(parse(ours)).toEqual(expected);
   });
 

@@ -2,6 +2,8 @@ import { debugRequested, exitCodeOf, oneLine } from '@gitpaas/core';
 import type { Command, CommandContext } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
+import { logsCommand } from './commands/logs.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
@@ -13,6 +15,8 @@ export const commands: readonly Command[] = [
   demoCommand,
   upCommand,
   statusCommand,
+  rollbackCommand,
+  logsCommand,
   initCommand,
   syncCommand,
   runCommand,
@@ -35,6 +39,8 @@ function usage(context: CommandContext): string {
     '  gitpaas demo',
     '  gitpaas up --repo https://github.com/you/app.git -- npm start',
     '  gitpaas status',
+    '  gitpaas rollback',
+    '  gitpaas logs -f',
     '',
   ].join('\n');
 }

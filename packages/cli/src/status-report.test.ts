@@ -114,6 +114,13 @@ describe('the status screen', () => {
     expect(waiting).toContain('Error    nothing is live yet: waiting for the first revision to be published');
   });
 
+  it('says when a rollback holds the live revision, and from what', () => {
+    const pinned = { ...doc, sync: { ...doc.sync, pinned: { hash: 'a'.repeat(40), from: 'b'.repeat(40) } } };
+    const text = renderReport(buildReport('u', pinned, undefined), plain, now);
+    expect(text).toContain('Pinned   rolled back to aaaaaaa (from bbbbbbb) until the next push');
+    expect(renderReport(buildReport('u', doc, undefined), plain, now)).not.toContain('Pinned');
+  });
+
   it('writes relative times the short way', () => {
     expect(ago('2026-01-01T11:59:30Z', now)).toBe('30s ago');
     expect(ago('2026-01-01T09:00:00Z', now)).toBe('3h ago');

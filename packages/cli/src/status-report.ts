@@ -158,6 +158,13 @@ export function renderReport(report: StatusReport, colors: Colors, now: number, 
     ].filter(Boolean);
     lines.push(`${label('Sync')}${parts.join(' · ')}`);
   }
+  const pinned = field(sync, 'pinned') as { hash?: string; from?: string | null } | undefined;
+  if (pinned?.hash) {
+    const from = pinned.from ? ` (from ${pinned.from.slice(0, 7)})` : '';
+    lines.push(
+      `${label('Pinned')}${colors.yellow(`rolled back to ${pinned.hash.slice(0, 7)}${from}`)} until the next push or \`gitpaas rollback --clear\``,
+    );
+  }
   const errors = [errorText(field(sync, 'lastError')), report.live ? undefined : notLiveBecause(report)];
   const shown = errors.filter((error): error is string => Boolean(error));
   if (shown.length === 0) lines.push(`${label('Error')}${colors.dim('none')}`);

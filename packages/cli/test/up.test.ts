@@ -13,28 +13,8 @@ import {
   seededRepo,
   servedRevision,
   startCli,
+  startUp,
 } from './helpers.js';
-
-/** `gitpaas up` serving the example app of `repo` on 127.0.0.1: its public port and status URL. */
-async function startUp(dir: string, repo: DemoRepo, flags: string[]) {
-  const port = await freePort();
-  const statusUrl = `http://127.0.0.1:${await freePort()}`;
-  const up = startCli([
-    'up',
-    `--repo=file://${repo.bare}`,
-    '--ref=main',
-    `--root=${join(dir, 'srv')}`,
-    `--port=${port}`,
-    '--host=127.0.0.1',
-    `--http-bind=${statusUrl.slice('http://'.length)}`,
-    '--ready-path=/healthz',
-    ...flags,
-    '--',
-    'node',
-    'server.js',
-  ]);
-  return { up, port, statusUrl };
-}
 
 interface StatusJson {
   reloader: {

@@ -18,7 +18,9 @@ export type GitSyncErrorCode =
   | 'E_HTTP_BIND'
   | 'E_HOOK'
   | 'E_GATE'
-  | 'E_TRIGGER_SECRET';
+  | 'E_TRIGGER_SECRET'
+  | 'E_ROLLBACK'
+  | 'E_ROLLBACK_REJECTED';
 
 /**
  * The one error class of @gitpaas/git-sync. Messages say what to do and are redacted before

@@ -20,6 +20,7 @@ import type { GitSyncEvents } from './events.js';
 import { createGate, type Gate } from './gate.js';
 import type { GitContext } from './git.js';
 import { gitEnvironment } from './git-env.js';
+import { createGuard } from './guard.js';
 import { type HookRunner, hookRunners } from './hooks.js';
 import { boundAddress, closeServer, gitSyncRoutes, type HttpRoutes, listen } from './http.js';
 import { HASH, type Layout, layoutFor, worktreePath } from './layout.js';
@@ -29,9 +30,11 @@ import { readPublished } from './publish.js';
 import { ensureRepo } from './repo.js';
 import { SyncReport, syncError } from './report.js';
 import { recover } from './retention.js';
+import { type RollbackRequest, type RollbackResult, Rollbacks } from './rollback.js';
+import { addRollbackRoutes } from './rollback-http.js';
 import { type GitSyncStatus, inInitialPhase, initialStatus } from './status.js';
 import { type PipelineSteps, pipelineSteps } from './steps.js';
-import { type SyncConfig, syncOnce } from './sync.js';
+import { type SyncConfig, type SyncProbe, syncOnce } from './sync.js';
 import { createTrigger } from './trigger.js';
 import { syncOnSignal } from './trigger-signal.js';
 
@@ -43,12 +46,19 @@ export interface GitSync extends Pick<Emitter<GitSyncEvents>, 'on' | 'once' | 'o
   stop(): Promise<void>;
   /** Syncs now; calls coalesce (at most one running and one queued). Rejects when that sync fails. */
   syncNow(reason?: string): Promise<void>;
+  /**
+   * Publishes a revision kept here (or fetched by hash) instead of the ref's and pins it until the
+   * ref moves or clearRollback(); no revision: the previous kept one. Rejects when it cannot.
+   */
+  rollback(revision?: string): Promise<RollbackResult>;
+  /** Ends a rollback and syncs the ref again; false when none was in effect. */
+  clearRollback(): Promise<boolean>;
   /** JSON-able and redacted. */
   status(): GitSyncStatus;
   /** Removes every secret git-sync knows (URL credentials, password, password-file contents) from text. */
   redact(text: string): string;
   readonly registry: Registry;
-  /** Answers GET /, GET /status, GET /metrics (with httpMetrics), POST /sync; false for paths that are not its own. */
+  /** Answers GET /, GET /status, GET /metrics (with httpMetrics), POST /sync, POST and DELETE /rollback; false for paths that are not its own. */
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean;
   /** The address of the built-in server (useful with port 0), null without httpBind. */
   httpAddress(): AddressInfo | null;
@@ -85,6 +95,11 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private readonly hooks: HookRunner[];
   private readonly report: SyncReport;
   private readonly state: GitSyncStatus;
+  private readonly rollbacks: Rollbacks;
+  private readonly probe: SyncProbe = {
+    lsRemote: () => this.metrics.lsRemoteCount.inc(),
+    fetched: () => this.metrics.fetchCount.inc(),
+  };
   private readonly stopController = new AbortController();
   private stopSignalListener: (() => void) | null = null;
   private server: Server | null = null;
@@ -132,6 +147,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     this.pipeline = pipelineSteps({
       gate: this.gate,
       recycle: options.recycleWorktrees,
+      keep: options.keepRevisions,
       registry,
       logger: log,
     });
@@ -161,6 +177,12 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       status: () => this.status(),
       metrics: options.httpMetrics ? { registry, redact } : null,
       trigger,
+    });
+    this.rollbacks = new Rollbacks({ layout: this.layout, state: this.state, events: this, logger: log });
+    addRollbackRoutes(this.routes, {
+      guard: createGuard(options.triggerSecretFile, log),
+      rollback: (revision) => this.rollback(revision),
+      clear: () => this.clearRollback(),
     });
   }
 
@@ -199,6 +221,23 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     return this.pending.promise;
   }
 
+  rollback(revision?: string): Promise<RollbackResult> {
+    if (this.stopped || this.state.state === 'failed' || this.state.state === 'done') {
+      return Promise.reject(
+        new GitSyncError('E_STOPPED', 'the sync loop is not running: nothing can be rolled back'),
+      );
+    }
+    const result = this.rollbacks.request(revision);
+    this.wake?.();
+    return result;
+  }
+
+  async clearRollback(): Promise<boolean> {
+    const cleared = await this.rollbacks.clear();
+    if (cleared) this.syncNow('rollback cleared').catch(() => {});
+    return cleared;
+  }
+
   status(): GitSyncStatus {
     return this.redactor.redactValue(structuredClone(this.state));
   }
@@ -226,6 +265,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     const hooksStopped = Promise.all(this.hooks.map((hook) => hook.stop()));
     this.pending?.reject(new GitSyncError('E_STOPPED', 'git-sync stopped before this sync ran'));
     this.pending = null;
+    this.rollbacks.abandon(new GitSyncError('E_STOPPED', 'git-sync stopped before this rollback ran'));
     this.oneTime?.fail(new GitSyncError('E_STOPPED', 'git-sync stopped before the first successful sync'));
     if (this.loopDone) {
       // git is killed at once (SIGTERM, then SIGKILL); do not wait on a slow filesystem beyond that.
@@ -242,9 +282,12 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      const request = this.pending;
-      this.pending = null;
-      const result = await this.runOnce(request?.reasons.join(', ') ?? 'period');
+      // A rollback asked for runs before the next sync.
+      const rollback = this.rollbacks.next();
+      const request = rollback ? null : this.pending;
+      if (!rollback) this.pending = null;
+      const reason = rollback ? 'rollback' : (request?.reasons.join(', ') ?? 'period');
+      const result = await this.runOnce(reason, rollback);
       if (request) {
         if (result === true) request.resolve();
         else request.reject(result);
@@ -254,7 +297,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
         this.state.state = (await this.oneTime.finish(this.state, this.hooks)) ? 'done' : 'failed';
         break;
       }
-      if (this.pending) continue;
+      if (this.pending || this.rollbacks.queued) continue;
       // A hash never moves: after it is published there is nothing to poll (kubernetes/git-sync idles too).
       const ref = this.options.ref.toLowerCase();
       const idle = result === true && HASH.test(ref) && this.state.publishedHash === ref;
@@ -286,8 +329,11 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     });
   }
 
-  /** One sync with all its reporting; true on success, the error otherwise. */
-  private async runOnce(reason: string): Promise<true | GitSyncError> {
+  /**
+   * One sync (or the rollback asked for) with all its reporting; true on success, the error
+   * otherwise. A rollback that fails is its caller's error, not a sync failure.
+   */
+  private async runOnce(reason: string, rollback: RollbackRequest | null): Promise<true | GitSyncError> {
     const startedAt = performance.now();
     this.state.state = 'syncing';
     this.state.nextSyncAt = null;
@@ -303,14 +349,30 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
         logger: this.logger,
       };
       if (!this.recovered) await this.recover(ctx);
-      const outcome = await syncOnce(ctx, this.syncConfig(), this.pipeline, {
-        lsRemote: () => this.metrics.lsRemoteCount.inc(),
-        fetched: () => this.metrics.fetchCount.inc(),
-      });
+      const config = this.syncConfig();
+      const outcome = rollback
+        ? await this.rollbacks.apply(ctx, config, this.pipeline, this.probe, rollback)
+        : await syncOnce(
+            ctx,
+            await this.rollbacks.configFor(ctx, config, this.probe),
+            this.pipeline,
+            this.probe,
+          );
       await this.report.succeeded(outcome, performance.now() - startedAt);
+      this.state.kept = (await this.pipeline.kept(ctx, config)).map(({ hash, since }) => ({
+        hash,
+        since: since.toISOString(),
+      }));
+      if (rollback) this.rollbacks.settle(rollback, outcome, this.gate?.rejected?.reason);
       return true;
     } catch (thrown) {
       const error = syncError(thrown, this.redactor);
+      if (rollback) {
+        rollback.reject(error);
+        if (error.code !== 'E_STOPPED')
+          this.logger.warn('rollback failed', { code: error.code, error: error.message });
+        return error;
+      }
       if (error.code === 'E_STOPPED' && this.stopped) return error;
       if (await this.report.failed(error, performance.now() - startedAt)) {
         this.state.state = 'failed';
@@ -330,6 +392,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     if (removed.length) this.logger.info('removed leftovers of an interrupted run', { removed });
     await this.pipeline.recover(ctx, this.syncConfig());
     await this.gate?.restore();
+    await this.rollbacks.restore();
     this.recovered = true;
     this.state.publishedHash = await readPublished(this.layout);
   }

@@ -168,6 +168,14 @@ export const options = defineOptions({
       help: "gitpaas: make a new revision's worktree from one retention released (reset to the new hash, so the cost follows the diff); =false checks out every revision fresh, as kubernetes/git-sync",
     },
     {
+      name: 'keep-revisions',
+      type: 'int',
+      default: 0,
+      min: 0,
+      group: 'Files',
+      help: 'gitpaas: keep the worktrees of this many previously published revisions (outside .worktrees, with the recycling pool) so POST /rollback to one needs no fetch and no checkout; 0 keeps none (as kubernetes/git-sync)',
+    },
+    {
       name: 'exechook-command',
       type: 'string',
       valueName: '<program>',
@@ -255,14 +263,14 @@ export const options = defineOptions({
       type: 'string',
       valueName: '<host:port>',
       group: 'HTTP',
-      help: 'serve GET / (health), GET /status, POST /sync (trigger) and, with --http-metrics, GET /metrics on this address',
+      help: 'serve GET / (health), GET /status, POST /sync (trigger), POST and DELETE /rollback and, with --http-metrics, GET /metrics on this address',
     },
     {
       name: 'trigger-secret-file',
       type: 'string',
       valueName: '<file>',
       group: 'HTTP',
-      help: 'gitpaas: POST /sync (on --http-bind) needs a GitHub, Gitea/Forgejo, GitLab or X-Gitpaas-Signature made with the secret in this file, re-read when it changes; without it only loopback callers may trigger',
+      help: 'gitpaas: POST /sync and /rollback (on --http-bind) need a GitHub, Gitea/Forgejo, GitLab or X-Gitpaas-Signature made with the secret in this file, or the secret as an Authorization bearer token; re-read when it changes; without it only callers on this host may trigger',
     },
     {
       name: 'http-metrics',

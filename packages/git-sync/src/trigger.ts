@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, silentLogger } from '@gitpaas/core';
 import { Counter, type Registry } from 'prom-client';
+import { fromLoopback } from './guard.js';
 import { SecretFile, verifySignature } from './signature.js';
 
 export const TRIGGER_PATH = '/sync';
@@ -90,7 +91,7 @@ export function createTrigger(options: TriggerOptions): Trigger {
         req.resume();
         return answer(res, 405, 'bad_method', 'use POST');
       }
-      if (!secret && !isLoopback(req.socket.remoteAddress)) {
+      if (!secret && !fromLoopback(req)) {
         req.resume();
         return answer(res, 403, 'forbidden', 'set --trigger-secret-file to accept triggers from other hosts');
       }
@@ -186,11 +187,7 @@ export function refMatches(ref: string, pushed: string, defaultBranch?: string):
   return pushed === `refs/heads/${ref}` || pushed === `refs/tags/${ref}`;
 }
 
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(v4);
-}
+export { isLoopback } from './guard.js';
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];

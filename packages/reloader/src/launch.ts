@@ -57,6 +57,7 @@ export function spawnApp(
 ): Running {
   // A single argument with spaces is a shell command line ("npm start"), as with --build.
   const shell = command.length === 1 && /\s/.test(command[0]!);
+  release.times.startedAt ??= new Date().toISOString();
   return {
     release,
     child: startChild(ctx, release, output, command, shell, port, env),

@@ -17,12 +17,14 @@ export interface Release {
   lastOutput?: string[];
   /** How it was built and started (given or detected), once that is known. */
   setup?: ReleaseSetup;
+  /** `startedAt`: when the app's process was spawned; `readyMs` counts from there. */
   times: {
     detected: string;
     /** Install + build, from the first to the last step. */
     buildMs?: number;
     /** The dependency install, or putting the cached tree in place. */
     installMs?: number;
+    startedAt?: string;
     readyMs?: number;
     switchedAt?: string;
     endedAt?: string;

@@ -10,6 +10,7 @@ import {
   resolveValues,
   silentLogger,
 } from '@gitpaas/core';
+import { httpSyncSource, type SyncSource } from './sync-source.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
 
@@ -167,14 +168,21 @@ export const options = defineOptions({
       type: 'string',
       valueName: '<dir>',
       group: 'Status',
-      help: 'directory for releases.jsonl, the release ledger (one JSON line per release transition), and cache/, the installed dependencies and package-manager caches',
+      help: 'directory for releases.jsonl, the release ledger (one JSON line per release transition), cache/, the installed dependencies and package-manager caches, and logs/, the output of the last releases',
     },
     {
       name: 'http-bind',
       type: 'string',
       valueName: '<host:port>',
       group: 'Status',
-      help: 'serve GET /status and GET /metrics here (e.g. 127.0.0.1:9090 or :9090)',
+      help: 'serve the dashboard (GET /), GET /status, GET /metrics, GET /api/state, GET /events and GET /logs here (e.g. 127.0.0.1:9090 or :9090)',
+    },
+    {
+      name: 'sync-url',
+      type: 'string',
+      valueName: '<url>',
+      group: 'Status',
+      help: "git-sync's --http-bind (e.g. http://127.0.0.1:8081) when it runs beside this reloader: the dashboard on --http-bind shows its status, and POST /sync and POST/DELETE /rollback are passed on to it",
     },
     {
       name: 'log-format',
@@ -202,9 +210,12 @@ export type ReloaderOptions = OptionValues<typeof options> & {
   env?: NodeJS.ProcessEnv;
   /** Where the reloader logs (it never prints); silent by default. */
   logger?: Logger;
+  /** git-sync in the same process (`gitpaas up`); otherwise --sync-url reaches it over HTTP. */
+  sync?: SyncSource;
   /**
    * Removes secrets from text (gitpaas up passes git-sync's redactor): applied to every output line
-   * of the app and its build before it is emitted, kept or logged, to release reasons and to log lines.
+   * of the app and its build before it is emitted, kept, stored or logged, to release reasons, to
+   * log lines and to what the dashboard serves.
    */
   redact?: (text: string) => string;
 };
@@ -215,6 +226,8 @@ export type ResolvedOptions = ResolvedValues<typeof options> & {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** git-sync for the dashboard: given, from --sync-url, or none. */
+  sync: SyncSource | null;
   redact: (text: string) => string;
 };
 
@@ -232,6 +245,7 @@ export function resolveOptions(input: ReloaderOptions): ResolvedOptions {
     cwd: input.cwd ?? process.cwd(),
     env: input.env ?? process.env,
     logger: redact ? redactingLogger(logger, redact) : logger,
+    sync: input.sync ?? (values.syncUrl ? httpSyncSource(values.syncUrl, logger) : null),
     redact: redact ?? ((text) => text),
   };
 }

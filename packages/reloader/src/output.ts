@@ -30,6 +30,6 @@ export function outputOf(
   return (stream: 'stdout' | 'stderr', printed: string): void => {
     const line = redact(printed);
     tail.push(line);
-    ctx.emit('output', { revision: release.revision, stream, line, phase });
+    ctx.emit('output', { release: release.id, revision: release.revision, stream, line, phase });
   };
 }

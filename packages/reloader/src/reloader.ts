@@ -4,10 +4,12 @@ import type { Registry } from 'prom-client';
 import { Builder } from './build.js';
 import { exitStatus } from './child.js';
 import type { Context } from './context.js';
+import { Dashboard } from './dashboard-http.js';
 import { Deploys } from './deploy.js';
 import { messageOf, shortRevision } from './format.js';
 import type { Running } from './launch.js';
 import { Ledger, type Release } from './ledger.js';
+import { LogStore } from './logs.js';
 import { ReloaderMetrics } from './metrics.js';
 import { type ReloaderOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { HandoffProxy } from './proxy.js';
@@ -29,6 +31,8 @@ export function createReloader(options: ReloaderOptions): Reloader {
 class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context {
   readonly metrics = new ReloaderMetrics();
   readonly ledger: Ledger;
+  /** The output of the last releases under --state-dir/logs. */
+  readonly logs: LogStore | null;
   readonly proxy: HandoffProxy | null;
   readonly retiring = new Set<Running>();
   readonly deploys: Deploys = new Deploys(this);
@@ -39,6 +43,7 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
   private mode: ReloaderStatus['mode'] = 'command';
   private watching: Watching | null = null;
   private statusServer: Server | null = null;
+  private readonly dashboard: Dashboard;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly lifetimeController = new AbortController();
   private stopping: Promise<void> = Promise.resolve();
@@ -52,6 +57,20 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
     const { logger } = options;
     this.ledger = new Ledger(options.stateDir, logger);
     this.builder = new Builder(this);
+    const logs = options.stateDir ? new LogStore(options.stateDir, logger) : null;
+    this.logs = logs;
+    if (logs) {
+      this.on('output', (e) => logs.append(e.release, e.stream, e.line));
+      this.on('release', (r) => r.outcome !== 'live' && r.outcome !== 'starting' && logs.close(r.id));
+    }
+    this.dashboard = new Dashboard({
+      status: () => this.status(),
+      releases: () => this.ledger.releases,
+      events: this,
+      logs,
+      sync: options.sync,
+      redact: options.redact,
+    });
     this.proxy =
       options.port !== undefined
         ? new HandoffProxy(
@@ -120,9 +139,11 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
     }
     this.proxy?.closeAll();
     await proxyClosed;
+    this.dashboard.close();
     if (this.statusServer) await closeServer(this.statusServer);
     await this.builder.idle();
     await this.ledger.flush();
+    this.logs?.closeAll();
   }
 
   get watchesRevisions(): boolean {
@@ -134,7 +155,7 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
   }
 
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
-    return serveStatus(req, res, () => this.status(), this.registry);
+    return serveStatus(req, res, () => this.status(), this.registry) || this.dashboard.handle(req, res);
   }
 
   end(release: Release, outcome: Release['outcome'], reason?: string): void {

@@ -73,7 +73,8 @@ export const upCommand = defineCommand({
       'unchanged. Ready means --ready-path answers 2xx, or without it that $PORT accepts a connection.\n' +
       'Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
       'PaaS needs it: --max-failures -1 (retry forever, with backoff), --port 8080, --http-bind\n' +
-      '127.0.0.1:8081, old worktrees kept until the old process has drained.',
+      '127.0.0.1:8081 (the dashboard), old worktrees kept until the old process has drained and the\n' +
+      'last 5 kept for `gitpaas rollback`.',
     examples: [
       'gitpaas up --repo https://github.com/you/app.git                # detects install, build and start',
       'gitpaas up --repo https://github.com/you/app.git -- npm start',
@@ -98,7 +99,11 @@ export const upCommand = defineCommand({
       } else if (address) {
         logger.info(`serving on ${address}`);
       }
-      if (running.url) logger.info(`status ${running.url}/status · trigger POST ${running.url}/sync`);
+      if (running.url) {
+        logger.info(
+          `dashboard ${running.url}/ · status ${running.url}/status · trigger POST ${running.url}/sync`,
+        );
+      }
       await aborted(context.signal);
     });
     return 0;
