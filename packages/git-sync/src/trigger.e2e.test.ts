@@ -1,7 +1,15 @@
 import { readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUpSyncs, makeSync, runBin, spawnBin, syncFixture, waitFor } from '../test/helpers/index.js';
+import {
+  cleanUpSyncs,
+  makeSync,
+  memoryLogger,
+  runBin,
+  spawnBin,
+  syncFixture,
+  waitFor,
+} from '../test/helpers/index.js';
 import type { GitSync } from './index.js';
 import { signBody } from './signature.js';
 
@@ -75,8 +83,9 @@ describe('POST /sync through the sync loop', () => {
     expect(metrics).toContain('gitpaas_trigger_requests_total{outcome="ignored"} 1');
   });
 
-  it('coalesces a burst of 100 signed triggers into at most 2 fetches', async () => {
-    const { gs, remote, url } = await startWithTrigger();
+  it('coalesces a burst of 100 signed triggers into at most 2 fetches, each reason named once', async () => {
+    const logger = memoryLogger();
+    const { gs, remote, url } = await startWithTrigger({ logger });
     const fetchesBefore = await metric(gs, 'git_fetch_count_total');
     const next = await remote.commit({ 'app.js': 'burst\n' });
     const statuses = await Promise.all(
@@ -89,6 +98,13 @@ describe('POST /sync through the sync loop', () => {
     const fetches = (await metric(gs, 'git_fetch_count_total')) - fetchesBefore;
     expect(fetches).toBeGreaterThanOrEqual(1);
     expect(fetches).toBeLessThanOrEqual(2);
+    const reasons = logger.lines
+      .map((line) => JSON.parse(line) as { msg: string; reason?: string })
+      .filter((line) => line.msg === 'syncing')
+      .map((line) => line.reason ?? '')
+      .filter((reason) => reason.includes('trigger'));
+    expect(reasons.length).toBeGreaterThanOrEqual(1);
+    for (const reason of reasons) expect(reason).toBe('trigger: push to refs/heads/main');
   });
 
   it('syncs on the --sync-on-signal signal', async () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, silentLogger } from '@gitpaas/core';
 import { Counter, type Registry } from 'prom-client';
 import { SecretFile, verifySignature } from './signature.js';
+import { answerTooLarge, readBody } from './trigger-body.js';
 
 export const TRIGGER_PATH = '/sync';
 export const MAX_TRIGGER_BODY = 1024 * 1024;
@@ -94,41 +95,22 @@ export function createTrigger(options: TriggerOptions): Trigger {
         req.resume();
         return answer(res, 403, 'forbidden', 'set --trigger-secret-file to accept triggers from other hosts');
       }
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > maxBodyBytes) return refuseLarge(req, res);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let refused = false;
-      req.on('data', (chunk: Buffer) => {
-        if (refused) return;
-        size += chunk.length;
-        if (size > maxBodyBytes) {
-          refused = true;
-          chunks.length = 0;
-          refuseLarge(req, res);
-        } else {
-          chunks.push(chunk);
-        }
-      });
-      req.on('end', () => {
-        if (refused) return;
-        handleBody(req, res, Buffer.concat(chunks)).catch((error: Error) => {
+      readBody(req, maxBodyBytes)
+        .then((body) => {
+          if (body === 'aborted') return;
+          if (body === 'too_large') {
+            requests.inc({ outcome: 'too_large' });
+            const detail = `the body is over ${maxBodyBytes} bytes`;
+            return answerTooLarge(req, res, `${JSON.stringify({ outcome: 'too_large', detail })}\n`);
+          }
+          return handleBody(req, res, body);
+        })
+        .catch((error: Error) => {
           logger.error(`trigger failed: ${error.message}`);
           if (!res.headersSent) answer(res, 500, 'error');
         });
-      });
-      req.on('error', () => {
-        refused = true;
-      });
     },
   };
-
-  function refuseLarge(req: IncomingMessage, res: ServerResponse) {
-    res.setHeader('connection', 'close');
-    answer(res, 413, 'too_large', `the body is over ${maxBodyBytes} bytes`);
-    // Keep reading (and dropping) so the client sees the answer rather than a reset; the connection then closes.
-    req.resume();
-  }
 }
 
 type PushEvent =
