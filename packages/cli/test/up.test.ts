@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,13 +203,28 @@ describe('gitpaas up with a trigger secret', () => {
     await removeTempDirs();
   });
 
-  it('serves the signed POST /sync trigger on its one HTTP server: a push goes live without waiting for the period', async () => {
+  it('serves the signed POST /sync trigger on its one HTTP server: a push goes live without waiting for the period, and is re-sent to the other replicas', async () => {
     const dir = await tempDir();
     const repo = await createDemoRepo(dir, HELLO);
     const secretFile = join(dir, 'trigger-secret');
     await writeFile(secretFile, 'a-shared-secret\n');
     const port = await freePort();
-    const statusUrl = `http://127.0.0.1:${await freePort()}`;
+    const httpPort = await freePort();
+    const statusUrl = `http://127.0.0.1:${httpPort}`;
+    // Another replica, standing in: records what it is sent.
+    const forwarded: Array<{ signature: unknown; marker: unknown }> = [];
+    const peer = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        forwarded.push({
+          signature: req.headers['x-hub-signature-256'],
+          marker: req.headers['x-gitpaas-forwarded'],
+        });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const peerPort = (peer.address() as AddressInfo).port;
     // An hour-long period: only the trigger can bring the second revision in time.
     const up = startCli([
       'up',
@@ -219,6 +236,9 @@ describe('gitpaas up with a trigger secret', () => {
       '--host=127.0.0.1',
       `--http-bind=${statusUrl.slice('http://'.length)}`,
       `--trigger-secret-file=${secretFile}`,
+      // Itself (skipped) and the other replica.
+      `--trigger-fanout=127.0.0.1:${httpPort},127.0.0.1:${peerPort}`,
+      '--http-metrics',
       '--ready-path=/healthz',
       '--',
       'node',
@@ -247,7 +267,16 @@ describe('gitpaas up with a trigger secret', () => {
       timeout: 60_000,
       what: 'the triggered revision',
     });
+    await waitFor(
+      async () =>
+        (await get(`${statusUrl}/metrics`))?.body.includes('gitpaas_trigger_fanout_total{result="ok"} 1'),
+      {
+        what: 'the fan-out counted',
+      },
+    );
+    expect(forwarded).toEqual([{ signature, marker: '1' }]);
     up.child.kill('SIGTERM');
     expect(await up.exited).toBe(0);
+    await new Promise((resolve) => peer.close(resolve));
   });
 });

@@ -265,6 +265,13 @@ export const options = defineOptions({
       help: 'gitpaas: POST /sync (on --http-bind) needs a GitHub, Gitea/Forgejo, GitLab or X-Gitpaas-Signature made with the secret in this file, re-read when it changes; without it only loopback callers may trigger',
     },
     {
+      name: 'trigger-fanout',
+      type: 'list',
+      valueName: '<host:port,…>',
+      group: 'HTTP',
+      help: 'gitpaas: re-send each accepted POST /sync, body and signature unchanged, to every address these hosts resolve to (e.g. a headless Service naming every replica), skipping this instance; needs --trigger-secret-file',
+    },
+    {
       name: 'http-metrics',
       type: 'bool',
       default: false,

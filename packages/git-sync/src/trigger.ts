@@ -3,6 +3,7 @@ import { type Logger, silentLogger } from '@gitpaas/core';
 import { Counter, type Registry } from 'prom-client';
 import { SecretFile, verifySignature } from './signature.js';
 import { answerTooLarge, readBody } from './trigger-body.js';
+import { deliveryOf, Fanout, type FanoutTarget, FORWARDED_HEADER } from './trigger-fanout.js';
 
 export const TRIGGER_PATH = '/sync';
 export const MAX_TRIGGER_BODY = 1024 * 1024;
@@ -27,6 +28,10 @@ export interface TriggerOptions {
   registry: Registry;
   logger?: Logger;
   maxBodyBytes?: number;
+  /** `--trigger-fanout`: accepted deliveries are re-sent to these (needs `secretFile`). */
+  fanout?: readonly FanoutTarget[];
+  /** Ends the fan-out's requests (git-sync's stop). */
+  stopSignal?: AbortSignal;
 }
 
 export interface Trigger {
@@ -38,6 +43,10 @@ export interface Trigger {
 export function createTrigger(options: TriggerOptions): Trigger {
   const { ref, syncNow, registry, logger = silentLogger, maxBodyBytes = MAX_TRIGGER_BODY } = options;
   const secret = options.secretFile ? new SecretFile(options.secretFile) : null;
+  const fanout =
+    secret && options.fanout?.length
+      ? new Fanout({ targets: options.fanout, registry, logger, stopSignal: options.stopSignal })
+      : null;
   const requests = new Counter({
     name: 'gitpaas_trigger_requests_total',
     help: 'POST /sync requests by outcome (accepted, ignored, ping, unauthorized, forbidden, too_large, bad_method, error)',
@@ -82,6 +91,8 @@ export function createTrigger(options: TriggerOptions): Trigger {
     syncNow(event.ref ? `trigger: push to ${event.ref}` : 'trigger').catch((error: Error) => {
       logger.debug('triggered sync failed', { error: error.message });
     });
+    // The marker counts only here, after the signature was verified: a replica never re-sends.
+    if (fanout && header(req, FORWARDED_HEADER) !== '1') fanout.deliver(deliveryOf(req, body));
   };
 
   return {
