@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// Scale-out: three git-sync bins on 127.0.0.1 as three replicas would run (same repository,
+// ref and secret, --period 1h so only the trigger moves them, each naming all three in
+// --trigger-fanout). One signed delivery goes to one replica per push (round robin); measured is
+// the time from sending it until the link flipped on all three, p50/p95 over the pushes. A second
+// series freezes one replica (SIGSTOP: it accepts connections and never answers, as a node gone
+// dark) and measures the two live ones: a hung peer must not slow the others.
+//
+//   node bench/fanout.mjs [--pushes 8] [--json out.json]
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  counter,
+  deliver,
+  freePort,
+  makeRepo,
+  percentile,
+  startGitSync,
+  stopAll,
+  until,
+  writeSecret,
+} from './lib/replicas.mjs';
+
+const { values: args } = parseArgs({
+  options: { pushes: { type: 'string', default: '8' }, json: { type: 'string' } },
+});
+const PUSHES = Number(args.pushes);
+if (!Number.isInteger(PUSHES) || PUSHES < 5) {
+  console.error('fanout bench: --pushes must be a whole number ≥ 5');
+  process.exit(2);
+}
+const GOAL_MS = 1500;
+const PUSH_TIMEOUT_MS = 15_000;
+
+const base = mkdtempSync(join(tmpdir(), 'gitsync-fanout-'));
+const cleanup = async () => {
+  await stopAll();
+  rmSync(base, { recursive: true, force: true });
+};
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => void cleanup().then(() => process.exit(130)));
+const watchdog = setTimeout(() => {
+  console.error('fanout bench: still running after 5 min, stopping');
+  void cleanup().then(() => process.exit(1));
+}, 5 * 60_000);
+
+/** One push delivered to `to`; ms from the delivery until each of `watch` published it (null: missed). */
+async function onePush(repo, n, to, watch) {
+  const hash = repo.push(n);
+  const t0 = performance.now();
+  const status = await deliver(to);
+  if (status !== 202) throw new Error(`delivery to ${to.name} answered ${status}`);
+  const seen = new Map();
+  await until(() => {
+    for (const r of watch)
+      if (!seen.has(r.name) && r.published() === hash) seen.set(r.name, performance.now() - t0);
+    return seen.size === watch.length;
+  }, PUSH_TIMEOUT_MS);
+  return watch.map((r) => seen.get(r.name) ?? null);
+}
+
+function summary(rows) {
+  const all = rows.filter((times) => times.every((t) => t !== null)).map((times) => Math.max(...times));
+  const first = rows.map((times) => Math.min(...times.filter((t) => t !== null)));
+  return {
+    pushes: rows.length,
+    converged: all.length,
+    allP50: percentile(all, 50),
+    allP95: percentile(all, 95),
+    firstP50: percentile(first, 50),
+    rows,
+  };
+}
+
+try {
+  const repo = makeRepo(base);
+  const secretFile = writeSecret(base);
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const fanout = ports.map((port) => `127.0.0.1:${port}`).join(',');
+  const replicas = ports.map((port, i) =>
+    startGitSync({
+      repo,
+      base,
+      name: `replica-${i}`,
+      port,
+      args: ['--trigger-secret-file', secretFile, '--trigger-fanout', fanout],
+    }),
+  );
+  const first = await until(() => replicas.every((r) => r.published()), 60_000, 50);
+  if (!first) throw new Error(`the replicas never published: ${replicas.map((r) => r.stderr()).join('\n')}`);
+
+  process.stderr.write(`all three live: ${PUSHES} pushes… `);
+  const live = [];
+  for (let n = 1; n <= PUSHES; n++) live.push(await onePush(repo, n, replicas[n % 3], replicas));
+
+  process.stderr.write('one frozen…\n');
+  const [a, b, frozen] = replicas;
+  frozen.signal('SIGSTOP');
+  const hung = [];
+  for (let n = 1; n <= PUSHES; n++) hung.push(await onePush(repo, PUSHES + n, n % 2 ? a : b, [a, b]));
+  const timeouts =
+    (await counter(a, 'gitpaas_trigger_fanout_total', 'result="timeout"')) +
+    (await counter(b, 'gitpaas_trigger_fanout_total', 'result="timeout"'));
+  frozen.signal('SIGCONT');
+
+  const results = {
+    node: process.version,
+    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+    goalMs: GOAL_MS,
+    allLive: summary(live),
+    oneFrozen: { ...summary(hung), timeouts },
+  };
+  const ms = (x) => (x === undefined || x === null ? '-' : `${Math.round(x)} ms`);
+  const rows = [
+    ['series', 'converged', 'p50 all', 'p95 all', 'p50 first (the replica delivered to)'],
+    [
+      '3 replicas live',
+      `${results.allLive.converged}/${PUSHES}`,
+      ms(results.allLive.allP50),
+      ms(results.allLive.allP95),
+      ms(results.allLive.firstP50),
+    ],
+    [
+      '1 of 3 frozen (2 measured)',
+      `${results.oneFrozen.converged}/${PUSHES}`,
+      ms(results.oneFrozen.allP50),
+      ms(results.oneFrozen.allP95),
+      ms(results.oneFrozen.firstP50),
+    ],
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+  console.log(
+    `goal: every replica live within ${GOAL_MS} ms of the delivery (p95): ${results.allLive.allP95 <= GOAL_MS ? 'met' : 'missed'}; ` +
+      `fan-outs to the frozen replica that timed out in the background: ${timeouts}; load average ${results.loadAverage.join(' ')}`,
+  );
+  if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results));
+} finally {
+  clearTimeout(watchdog);
+  await cleanup();
+}
