@@ -8,7 +8,13 @@ import { listen, makeTempDir, removeTempDirs, type TestServer, waitFor } from '.
 import { resolveOptions } from './config.js';
 import { signBody } from './signature.js';
 import { createTrigger, type Trigger } from './trigger.js';
-import { FANOUT_TIMEOUT_MS, FORWARDED_HEADER, parseFanoutTargets, selfTest } from './trigger-fanout.js';
+import {
+  FANOUT_CONCURRENCY,
+  FANOUT_TIMEOUT_MS,
+  FORWARDED_HEADER,
+  parseFanoutTargets,
+  selfTest,
+} from './trigger-fanout.js';
 
 const SECRET = 'fanout-secret-9f2';
 
@@ -186,6 +192,25 @@ describe('--trigger-fanout', () => {
     await waitFor(async () => (await origin.results()).ok === 2);
     expect(slow.received).toHaveLength(2);
     expect(origin.syncs).toHaveLength(20);
+  });
+
+  it(`sends to at most ${FANOUT_CONCURRENCY} peers at once; the others wait for a free slot`, async () => {
+    let open = 0;
+    let most = 0;
+    const answer = (_req: IncomingMessage, res: ServerResponse) => {
+      most = Math.max(most, ++open);
+      // Held a while (well inside the fan-out's timeout), so the requests overlap.
+      setTimeout(() => {
+        open--;
+        res.writeHead(202).end();
+      }, 300);
+    };
+    const peers = await Promise.all(Array.from({ length: FANOUT_CONCURRENCY + 4 }, () => peer(answer)));
+    const origin = await replica(() => peers.map((p) => `127.0.0.1:${p.port}`));
+    expect((await push(origin.url)).status).toBe(202);
+    await waitFor(async () => (await origin.results()).ok === peers.length, { message: 'every peer' });
+    expect(most).toBeLessThanOrEqual(FANOUT_CONCURRENCY);
+    expect(most).toBeGreaterThan(1);
   });
 
   it('counts a peer that refuses, or answers 401 because its secret differs, as an error', async () => {

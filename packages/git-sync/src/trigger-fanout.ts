@@ -213,13 +213,13 @@ export class Fanout {
   }
 
   #send(key: string): void {
+    this.#waiting.delete(key);
     const peer = this.#peers.get(key);
     if (!peer || peer.sending || !peer.next || this.#stopped) return;
     if (this.#active >= FANOUT_CONCURRENCY) {
       this.#waiting.add(key);
       return;
     }
-    this.#waiting.delete(key);
     const delivery = peer.next;
     peer.next = null;
     peer.sending = true;
@@ -229,6 +229,7 @@ export class Fanout {
       this.#active--;
       if (outcome) this.#report(key, peer, outcome);
       this.#send(key);
+      // Called below the cap only, so a peer taken from the set is sent, never put back.
       for (const waiting of this.#waiting) {
         if (this.#active >= FANOUT_CONCURRENCY) break;
         this.#send(waiting);
