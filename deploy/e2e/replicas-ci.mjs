@@ -45,7 +45,7 @@ function setEnv(container, name, value) {
     { name, value },
   ];
 }
-const portOf = (/** @type {string} */ bind) => bind.split(':').at(-1);
+const portOf = (/** @type {string} */ bind) => String(bind.split(':').at(-1));
 
 const configName = `${configMap.metadata.name}-replicas`;
 const out = [
@@ -58,6 +58,8 @@ const out = [
 const fanout = syncPorts.map((port) => `127.0.0.1:${port}`).join(',');
 
 syncPorts.forEach((syncPort, i) => {
+  const appPort = String(appPorts[i]);
+  const statusPort = String(statusPorts[i]);
   const copy = structuredClone(pod);
   const suffix = `-r${i + 1}`;
   copy.metadata.name += suffix;
@@ -67,8 +69,8 @@ syncPorts.forEach((syncPort, i) => {
   /** @type {Record<string, string>} the template's port → this copy's */
   const ports = {
     [portOf(envValue(sync, 'GITSYNC_HTTP_BIND'))]: syncPort,
-    [envValue(app, 'GITPAAS_PORT')]: appPorts[i],
-    [portOf(envValue(app, 'GITPAAS_HTTP_BIND'))]: statusPorts[i],
+    [String(envValue(app, 'GITPAAS_PORT'))]: appPort,
+    [portOf(envValue(app, 'GITPAAS_HTTP_BIND'))]: statusPort,
   };
   for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
     for (const from of container.envFrom ?? []) if (from.configMapRef) from.configMapRef.name = configName;
@@ -88,8 +90,8 @@ syncPorts.forEach((syncPort, i) => {
     readOnly: true,
   });
   spec.volumes.push({ name: `trigger-secret${suffix}`, hostPath: { path: secretDir, type: 'Directory' } });
-  setEnv(app, 'GITPAAS_PORT', appPorts[i]);
-  setEnv(app, 'GITPAAS_HTTP_BIND', `127.0.0.1:${statusPorts[i]}`);
+  setEnv(app, 'GITPAAS_PORT', appPort);
+  setEnv(app, 'GITPAAS_HTTP_BIND', `127.0.0.1:${statusPort}`);
   out.push(copy);
 });
 process.stdout.write(out.map((o) => stringify(o)).join('---\n'));
