@@ -271,6 +271,7 @@ describe('gitpaas up with a trigger secret', () => {
       async () =>
         (await get(`${statusUrl}/metrics`))?.body.includes('gitpaas_trigger_fanout_total{result="ok"} 1'),
       {
+        timeout: 30_000,
         what: 'the fan-out counted',
       },
     );
