@@ -447,8 +447,9 @@ pod_hardened() {
   podman healthcheck run "$POD-app" && podman healthcheck run "$POD-git-sync"
 }
 
-pod_down() {
-  podman kube down "$K8S_CI" || return 1
+# kube_down FILE : podman kube down, then nothing of podman's may be left
+kube_down() {
+  podman kube down "$1" || return 1
   local left
   left="$(podman ps -aq)$(podman pod ps -q)$(podman volume ls -q)"
   [ -z "$left" ] || {
@@ -538,15 +539,6 @@ replicas_fanout() {
   done
 }
 
-replicas_down() {
-  podman kube down "$K8S_REPLICAS" || return 1
-  local left
-  left="$(podman ps -aq)$(podman pod ps -q)$(podman volume ls -q)"
-  [ -z "$left" ] || {
-    echo "left behind: $left"
-    return 1
-  }
-}
 
 # ---------------------------------------------------------------- (c) a real API server
 
@@ -659,12 +651,12 @@ check "podman: the sidecar's poll brings a pushed commit live" pod_push_live
 check "podman: a broken push is published but never switched to; the old revision keeps answering" \
   pod_broken_push
 check "podman: securityContext applied (1000:1000, read-only root), liveness checks pass" pod_hardened
-check "podman: kube down removes the pod, its containers and emptyDir volumes" pod_down
+check "podman: kube down removes the pod, its containers and emptyDir volumes" kube_down "$K8S_CI"
 check "podman: three replicas (copies of the pod, a port each) come up serving the newest revision" replicas_up
 check "podman: one signed delivery to one replica is re-sent to the others (--trigger-fanout): all three go live" \
   replicas_fanout
 [ -f "$LOGS/fanout.txt" ] && sed 's/^/     /' "$LOGS/fanout.txt"
-check "podman: kube down removes the replicas" replicas_down
+check "podman: kube down removes the replicas" kube_down "$K8S_REPLICAS"
 
 say "(c) a real Kubernetes API server"
 setup "API server: etcd + kube-apiserver on 127.0.0.1" kube_start

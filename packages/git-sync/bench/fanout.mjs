@@ -10,21 +10,20 @@
 // a hung peer must not slow the others.
 //
 //   node bench/fanout.mjs [--pushes 8] [--json out.json]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
+  benchRun,
   counter,
   deliver,
   freePort,
   makeRepo,
   percentile,
   startGitSync,
-  stopAll,
   until,
   writeSecret,
-} from './lib/replicas.mjs';
+} from './lib/harness.mjs';
 
 const { values: args } = parseArgs({
   options: { pushes: { type: 'string', default: '8' }, json: { type: 'string' } },
@@ -37,17 +36,7 @@ if (!Number.isInteger(PUSHES) || PUSHES < 5) {
 const GOAL_MS = 1500;
 const PUSH_TIMEOUT_MS = 15_000;
 
-const base = mkdtempSync(join(tmpdir(), 'gitsync-fanout-'));
-const cleanup = async () => {
-  await stopAll();
-  rmSync(base, { recursive: true, force: true });
-};
-for (const signal of ['SIGINT', 'SIGTERM'])
-  process.on(signal, () => void cleanup().then(() => process.exit(130)));
-const watchdog = setTimeout(() => {
-  console.error('fanout bench: still running after 5 min, stopping');
-  void cleanup().then(() => process.exit(1));
-}, 5 * 60_000);
+const { base, done } = benchRun('fanout', 5 * 60_000);
 
 /** One push delivered to `to`; ms from the delivery until each of `watch` published it (null: missed). */
 async function onePush(repo, n, to, watch) {
@@ -165,6 +154,5 @@ try {
   if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);
   console.log(JSON.stringify(results));
 } finally {
-  clearTimeout(watchdog);
-  await cleanup();
+  await done();
 }

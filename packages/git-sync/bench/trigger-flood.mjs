@@ -7,22 +7,21 @@
 // syncs the flood cost (bursts coalesce: one running, one waiting).
 //
 //   node bench/trigger-flood.mjs [--connections 8] [--seconds 10] [--idle-seconds 5] [--json out.json]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import {
+  benchRun,
   counter,
   freePort,
   makeRepo,
   percentile,
   startGitSync,
-  stopAll,
   until,
   writeSecret,
-} from './lib/replicas.mjs';
+} from './lib/harness.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,20 +46,7 @@ for (const [name, value] of [
 }
 const SAMPLE_GAP_MS = 10;
 
-const base = mkdtempSync(join(tmpdir(), 'gitsync-flood-'));
-const cleanup = async () => {
-  await stopAll();
-  rmSync(base, { recursive: true, force: true });
-};
-for (const signal of ['SIGINT', 'SIGTERM'])
-  process.on(signal, () => void cleanup().then(() => process.exit(130)));
-const watchdog = setTimeout(
-  () => {
-    console.error('trigger-flood bench: still running after its time plus 2 min, stopping');
-    void cleanup().then(() => process.exit(1));
-  },
-  IDLE_MS + FLOOD_MS + 120_000,
-);
+const { base, done } = benchRun('trigger-flood', IDLE_MS + FLOOD_MS + 120_000);
 
 /** GET /status latencies (ms) on one keep-alive connection until `stop()` is true; also what it said. */
 async function sampleStatus(port, stop, onStatus = () => {}) {
@@ -168,6 +154,5 @@ try {
   if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);
   console.log(JSON.stringify(results));
 } finally {
-  clearTimeout(watchdog);
-  await cleanup();
+  await done();
 }

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { controlServerOptions, sleep } from '@gitpaas/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUpSyncs, makeSync, syncFixture } from '../test/helpers/index.js';
+import { cleanUpSyncs, syncWithTrigger } from '../test/helpers/index.js';
 import { signBody } from './signature.js';
 import { MAX_TRIGGER_BODY } from './trigger.js';
 
@@ -17,23 +17,7 @@ const hasCurl = await new Promise<boolean>((resolve) =>
 
 afterEach(cleanUpSyncs);
 
-/** A real git-sync serving the trigger on 127.0.0.1, with a secret and a period that never comes. */
-async function gitSyncServer() {
-  const { dir, remote, root } = await syncFixture();
-  const triggerSecretFile = join(dir, 'trigger-secret');
-  await writeFile(triggerSecretFile, SECRET);
-  const gs = makeSync({
-    repo: remote.url,
-    root,
-    ref: 'main',
-    period: 3_600_000,
-    httpBind: '127.0.0.1:0',
-    triggerSecretFile,
-  });
-  await gs.start();
-  const port = gs.httpAddress()!.port;
-  return { gs, port, url: `http://127.0.0.1:${port}/sync`, dir };
-}
+const gitSyncServer = () => syncWithTrigger(SECRET);
 
 const tooLarge = { outcome: 'too_large', detail: `the body is over ${MAX_TRIGGER_BODY} bytes` };
 

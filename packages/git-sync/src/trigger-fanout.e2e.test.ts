@@ -5,12 +5,12 @@ import {
   freePort,
   type RunningBin,
   removeTempDirs,
+  signedPush,
   spawnBin,
   syncFixture,
   type TestRemote,
   waitFor,
 } from '../test/helpers/index.js';
-import { signBody } from './signature.js';
 
 const SECRET = 'replicas-share-this-secret';
 const running: RunningBin[] = [];
@@ -71,18 +71,8 @@ async function published(replica: Replica): Promise<string | null> {
   );
 }
 
-function deliver(replica: Replica, secret = SECRET) {
-  const body = JSON.stringify({ ref: 'refs/heads/main', repository: { default_branch: 'main' } });
-  return fetch(`http://127.0.0.1:${replica.port}/sync`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-hub-signature-256': signBody(body, secret),
-    },
-  }).then((response) => response.status);
-}
+const deliver = async (replica: Replica, secret = SECRET) =>
+  (await signedPush(`http://127.0.0.1:${replica.port}/sync`, secret)).status;
 
 async function status(replica: Replica): Promise<{ state: string; syncCount: number }> {
   const { state, syncCount } = (await (await fetch(`http://127.0.0.1:${replica.port}/status`)).json()) as {

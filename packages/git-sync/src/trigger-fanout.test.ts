@@ -4,7 +4,14 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen, makeTempDir, removeTempDirs, type TestServer, waitFor } from '../test/helpers/index.js';
+import {
+  listen,
+  makeTempDir,
+  removeTempDirs,
+  signedPush,
+  type TestServer,
+  waitFor,
+} from '../test/helpers/index.js';
 import { resolveOptions } from './config.js';
 import { signBody } from './signature.js';
 import { createTrigger, type Trigger } from './trigger.js';
@@ -82,24 +89,8 @@ async function replica(targets: (self: number) => string[]) {
   return { url: `${server.url}/sync`, port, syncs, results, forwardedHere };
 }
 
-function push(url: string, extra: Record<string, string> = {}, secret = SECRET) {
-  const body = JSON.stringify({
-    ref: 'refs/heads/main',
-    after: 'abc',
-    repository: { default_branch: 'main' },
-  });
-  return fetch(url, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-github-delivery': 'd-1',
-      'x-hub-signature-256': signBody(body, secret),
-      ...extra,
-    },
-  }).then(async (response) => ({ status: response.status, body, json: await response.json() }));
-}
+const push = (url: string, headers: Record<string, string> = {}, secret = SECRET) =>
+  signedPush(url, secret, { headers: { 'x-github-delivery': 'd-1', ...headers } });
 
 describe('--trigger-fanout', () => {
   it('re-sends an accepted delivery, body and signature unchanged and marked, to every peer but itself', async () => {

@@ -2,7 +2,7 @@
 // POST /sync back to back until `until` (a Date.now() value); posts the count of answers by status.
 import { Agent, request } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
-import { signedPush } from './replicas.mjs';
+import { signedPush } from './harness.mjs';
 
 const { port, connections, until } = workerData;
 const agent = new Agent({ keepAlive: true, maxSockets: connections });

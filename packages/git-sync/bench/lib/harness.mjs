@@ -1,9 +1,10 @@
-// Shared by the trigger benchmarks: a test repository, git-sync bins on 127.0.0.1 (the built
+// Shared by the benchmarks: git with a clean config, a test repository, git-sync bins on 127.0.0.1 (the
 // dist/cli.js, each in its own process group), signed deliveries, /status and /metrics reads.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const BIN = new URL('../../dist/cli.js', import.meta.url).pathname;
@@ -18,7 +19,7 @@ const gitEnv = {
   GIT_COMMITTER_NAME: 'bench',
   GIT_COMMITTER_EMAIL: 'bench@example.com',
 };
-const git = (cwd, ...args) =>
+export const git = (cwd, ...args) =>
   execFileSync('git', args, { cwd, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] })
     .toString()
     .trim();
@@ -42,6 +43,26 @@ export function makeRepo(base) {
       return git(work, 'rev-parse', 'HEAD');
     },
   };
+}
+
+/**
+ * A temp dir for one benchmark run, and `done()`, which stops every bin and removes it: on the
+ * way out, on Ctrl-C, and after `limitMs` at the latest (a watchdog).
+ */
+export function benchRun(name, limitMs) {
+  const base = mkdtempSync(join(tmpdir(), `gitsync-${name}-`));
+  const done = async () => {
+    clearTimeout(watchdog);
+    await stopAll();
+    rmSync(base, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'])
+    process.on(signal, () => void done().then(() => process.exit(130)));
+  const watchdog = setTimeout(() => {
+    console.error(`${name} bench: still running after ${Math.round(limitMs / 1000)} s, stopping`);
+    void done().then(() => process.exit(1));
+  }, limitMs);
+  return { base, done };
 }
 
 export function writeSecret(base) {
