@@ -2,7 +2,8 @@
 # The container tier (`pnpm test:e2e`): builds the gitpaas images from this workspace on a base
 # made without any image registry, then runs the reference deployments for real against a git
 # daemon on 127.0.0.1: (a) Docker Compose, (b) the Kubernetes manifests (rendered, validated,
-# then run by `podman kube play`), (c) teardown. Needs root on Debian bookworm; never creates a
+# then run by `podman kube play`: one pod, then three replicas converging through
+# --trigger-fanout), (c) a real API server, (d) teardown. Needs root on Debian bookworm; never creates a
 # bridge network (dockerd without bridge, host networking everywhere). Prints "N passed, M failed"
 # and writes $GITPAAS_REPORT_DIR/e2e.json when that is set; exits 1 on any failure.
 # Recipe and pitfalls: /work/shared/notes/containers.md.
@@ -39,6 +40,10 @@ POD_APP_PORT=19180 # fixed in deploy/k8s/overlays/podman-ci
 POD_SYNC_PORT=19181
 POD_STATUS_PORT=19190
 POD=gitpaas-ci # the Pod of overlays/podman-ci; podman names its containers <pod>-<container>
+# three replicas of that Pod on one host network: a port of each kind per replica (replicas-ci.mjs)
+REPLICA_SYNC_PORTS=19291,19292,19293
+REPLICA_APP_PORTS=19281,19282,19283
+REPLICA_STATUS_PORTS=19271,19272,19273
 REPO_URL=git://127.0.0.1:$GIT_PORT/app.git
 HTTP_REPO_URL=http://127.0.0.1:$GIT_HTTP_PORT/app.git # basic auth: $GIT_USER + secrets/git-password
 
@@ -50,6 +55,7 @@ GITHTTP_PID=
 COMPOSE_FILE_CI=
 DOTNET_FILE_CI=
 K8S_CI=
+K8S_REPLICAS=
 FINISHED=
 T_ALL=$(date +%s)
 
@@ -118,7 +124,8 @@ ports_free() {
   local port busy=0
   for port in "$GIT_PORT" "$GIT_HTTP_PORT" "$COMPOSE_APP_PORT" "$COMPOSE_SYNC_PORT" "$COMPOSE_STATUS_PORT" \
     "$DOTNET_APP_PORT" "$DOTNET_SYNC_PORT" "$DOTNET_STATUS_PORT" \
-    "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT" "$KUBE_ETCD_PORT" "$((KUBE_ETCD_PORT + 1))" "$KUBE_API_PORT"; do
+    "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT" "$KUBE_ETCD_PORT" "$((KUBE_ETCD_PORT + 1))" "$KUBE_API_PORT" \
+    ${REPLICA_SYNC_PORTS//,/ } ${REPLICA_APP_PORTS//,/ } ${REPLICA_STATUS_PORTS//,/ }; do
     if [ -n "$(ss -Hltn "sport = :$port")" ]; then
       echo "port $port is in use on this machine; stop what listens there (ss -ltnp 'sport = :$port')"
       busy=1
@@ -580,8 +587,9 @@ pod_hardened() {
   podman healthcheck run "$POD-app" && podman healthcheck run "$POD-git-sync"
 }
 
-pod_down() {
-  podman kube down "$K8S_CI" || return 1
+# kube_down FILE : podman kube down, then nothing of podman's may be left
+kube_down() {
+  podman kube down "$1" || return 1
   local left
   left="$(podman ps -aq)$(podman pod ps -q)$(podman volume ls -q)"
   [ -z "$left" ] || {
@@ -589,6 +597,88 @@ pod_down() {
     return 1
   }
 }
+
+# three replicas: podman 4.3 has no Service DNS and one host network, so replicas-ci.mjs makes
+# three copies of the CI Pod with their own ports, each naming all three in --trigger-fanout
+replicas_up() {
+  local port
+  mkdir -p "$WORK/trigger" && cp "$WORK/secrets/trigger-secret" "$WORK/trigger/secret" &&
+    chmod 0755 "$WORK/trigger" && chmod 0644 "$WORK/trigger/secret" || return 1
+  K8S_REPLICAS=$WORK/k8s-replicas.yaml
+  kubectl kustomize "$DEPLOY/k8s/overlays/podman-ci" |
+    node "$HERE/replicas-ci.mjs" "$WORK/trigger" "$REPLICA_SYNC_PORTS" "$REPLICA_APP_PORTS" "$REPLICA_STATUS_PORTS" \
+      >"$K8S_REPLICAS" || return 1
+  H7=$(commit_message "replicas") || return 1
+  podman kube play --network host "$K8S_REPLICAS" || return 1
+  for port in ${REPLICA_APP_PORTS//,/ }; do
+    wait_until 120 serves "$port" "$H7" || {
+      echo "expected revision $H7 on 127.0.0.1:$port, got $(revision_at "$port")"
+      podman ps -a
+      return 1
+    }
+  done
+  echo "all three serve $H7"
+}
+
+# metric_of PORT SERIES : a series of git-sync's /metrics, e.g. 'gitpaas_trigger_fanout_total{result="ok"}'
+metric_of() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$1/metrics" | awk -v want="$2" '$1 == want { n = $2 } END { print n + 0 }'
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# field_of URL NAME : a string field of a JSON answer, without starting node (cheap to poll)
+field_of() {
+  curl -fsS --max-time 2 "$1" 2>/dev/null | tr -d '\n' | sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p"
+}
+
+# since_all T0 HASH PATH FIELD PORTS : polls every 0.1 s until FIELD at PATH is HASH on every port
+# (30 s at most); prints the ms from T0 at which each port got there, in the order of PORTS
+since_all() {
+  local t0=$1 hash=$2 path=$3 field=$4 port left deadline=$(($(date +%s) + 30))
+  declare -A at=()
+  left=${5//,/ }
+  while [ -n "$left" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    for port in $left; do
+      [ "$(field_of "http://127.0.0.1:$port$path" "$field")" = "$hash" ] && at[$port]=$(($(now_ms) - t0))
+    done
+    left=$(for port in ${5//,/ }; do [ -n "${at[$port]:-}" ] || printf '%s ' "$port"; done)
+    [ -z "$left" ] || sleep 0.1
+  done
+  for port in ${5//,/ }; do printf '%s ' "${at[$port]:-never}"; done
+}
+
+# the period is 1h: only the delivery to the second replica, re-sent by it, can move the others
+replicas_fanout() {
+  local t0 got port published served origin=${REPLICA_SYNC_PORTS#*,}
+  origin=${origin%%,*}
+  H8=$(commit_message "fanned out") || return 1
+  t0=$(now_ms)
+  got=$(post_push "$origin" "$(cat "$WORK/trigger/secret")")
+  [ "$got" = "202 accepted" ] || {
+    echo "POST /sync to 127.0.0.1:$origin answered $got"
+    return 1
+  }
+  published=$(since_all "$t0" "$H8" /status publishedHash "$REPLICA_SYNC_PORTS")
+  served=$(since_all "$t0" "$H8" /version revision "$REPLICA_APP_PORTS")
+  echo "one delivery to the second replica: published after ${published% } ms, served after ${served% } ms (each replica)" |
+    tee "$LOGS/fanout.txt"
+  case "$published $served" in *never*) return 1 ;; esac
+  got=$(metric_of "$origin" 'gitpaas_trigger_fanout_total{result="ok"}')
+  [ "$got" -eq 2 ] || {
+    echo "the replica on $origin counted $got fan-outs that reached a peer, expected 2"
+    return 1
+  }
+  for port in ${REPLICA_SYNC_PORTS//,/ }; do
+    [ "$port" = "$origin" ] && continue
+    got=$(metric_of "$port" 'gitpaas_trigger_requests_total{outcome="accepted"}')
+    [ "$got" -eq 1 ] || {
+      echo "the replica on $port accepted $got deliveries, expected the one re-sent to it"
+      return 1
+    }
+  done
+}
+
 
 # ---------------------------------------------------------------- (c) a real API server
 
@@ -629,6 +719,7 @@ cleanup() {
   [ -n "$COMPOSE_FILE_CI" ] && [ -n "$(command -v docker-compose)" ] && compose down -v >/dev/null 2>&1
   [ -n "$DOTNET_FILE_CI" ] && [ -n "$(command -v docker-compose)" ] && dcompose down -v >/dev/null 2>&1
   [ -n "$K8S_CI" ] && podman kube down "$K8S_CI" >/dev/null 2>&1
+  [ -n "$K8S_REPLICAS" ] && podman kube down "$K8S_REPLICAS" >/dev/null 2>&1
   local pid
   for pid in "$GITD_PID" "$GITHTTP_PID"; do
     [ -n "$pid" ] || continue
@@ -676,6 +767,8 @@ H3=''
 H4=''
 H5=''
 H6=''
+H7=''
+H8=''
 
 say "(a) Docker Compose"
 check "compose: CI file renders from compose.yaml + compose.ci.yaml, host network only" compose_render
@@ -713,7 +806,12 @@ check "podman: a broken push is published but never switched to; the old revisio
 check "podman: POST /rollback from the pod's loopback publishes the previous kept revision and pins it" \
   pod_rollback
 check "podman: securityContext applied (1000:1000, read-only root), liveness checks pass" pod_hardened
-check "podman: kube down removes the pod, its containers and emptyDir volumes" pod_down
+check "podman: kube down removes the pod, its containers and emptyDir volumes" kube_down "$K8S_CI"
+check "podman: three replicas (copies of the pod, a port each) come up serving the newest revision" replicas_up
+check "podman: one signed delivery to one replica is re-sent to the others (--trigger-fanout): all three go live" \
+  replicas_fanout
+[ -f "$LOGS/fanout.txt" ] && sed 's/^/     /' "$LOGS/fanout.txt"
+check "podman: kube down removes the replicas" kube_down "$K8S_REPLICAS"
 
 say "(c) a real Kubernetes API server"
 setup "API server: etcd + kube-apiserver on 127.0.0.1" kube_start

@@ -215,7 +215,10 @@ describe('compose.dotnet.yaml (the .NET variant)', () => {
       expect(result.status, result.stderr).toBe(0);
       const app = parse(result.stdout).services.app;
       expect(app.image).toBe('ghcr.io/gitpaas/app-dotnet:0.1.0');
-      expect(app.ports).toEqual([expect.objectContaining({ published: 5000, target: 8080 })]);
+      expect(app.ports).toEqual([
+        expect.objectContaining({ published: 5000, target: 8080 }),
+        '127.0.0.1:9090:9090/tcp',
+      ]);
       expect(app.environment).toMatchObject({
         APP_COMMAND: '',
         GITPAAS_BUILD: '',

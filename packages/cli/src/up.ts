@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseBind, type ScopedLogger, silentLogger } from '@gitpaas/core';
+import { controlServerOptions, parseBind, type ScopedLogger, silentLogger } from '@gitpaas/core';
 import { createGitSync, type GitSync } from '@gitpaas/git-sync';
 import { createReloader, type Reloader, type SyncSource } from '@gitpaas/reloader';
 import pc from 'picocolors';
@@ -157,7 +157,8 @@ export function createUp({ config, logger = silentLogger, progress = noProgress(
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found: try / (the dashboard), /status, /metrics, /logs or POST /sync\n');
   };
-  const server = createServer((req, res) => {
+  // Slow clients (trickled headers or body) are cut, as on the bare git-sync's server.
+  const server = createServer(controlServerOptions, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       logger.error('HTTP request failed', { path: req.url, error: String(error) });
       if (!res.headersSent) res.writeHead(500);

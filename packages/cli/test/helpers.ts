@@ -151,9 +151,14 @@ export async function servedRevision(port: number): Promise<string | undefined> 
 }
 
 /** `gitpaas up` serving the example app of `repo` on 127.0.0.1: its public port and status URL. */
-export async function startUp(dir: string, repo: DemoRepo, flags: string[]) {
+export async function startUp(
+  dir: string,
+  repo: DemoRepo,
+  flags: string[] | ((ports: { port: number; httpPort: number }) => string[]),
+) {
   const port = await freePort();
-  const statusUrl = `http://127.0.0.1:${await freePort()}`;
+  const httpPort = await freePort();
+  const statusUrl = `http://127.0.0.1:${httpPort}`;
   const up = startCli([
     'up',
     `--repo=file://${repo.bare}`,
@@ -163,7 +168,7 @@ export async function startUp(dir: string, repo: DemoRepo, flags: string[]) {
     '--host=127.0.0.1',
     `--http-bind=${statusUrl.slice('http://'.length)}`,
     '--ready-path=/healthz',
-    ...flags,
+    ...(typeof flags === 'function' ? flags({ port, httpPort }) : flags),
     '--',
     'node',
     'server.js',

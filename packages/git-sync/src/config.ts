@@ -10,6 +10,7 @@ import {
 import { GitSyncError } from './errors.js';
 import { defaultLinkName } from './layout.js';
 import { options } from './options.js';
+import { type FanoutTarget, parseFanoutTargets } from './trigger-fanout.js';
 import { parseSignal } from './trigger-signal.js';
 
 /** Flags of the bin alone: they mean nothing to a library caller. */
@@ -39,6 +40,8 @@ export type ResolvedOptions = Omit<
   httpAddress?: BindAddress;
   /** --git-config, parsed. */
   gitConfigPairs: Array<[string, string]>;
+  /** --trigger-fanout, parsed. */
+  fanoutTargets: FanoutTarget[];
 };
 
 export type Submodules = ResolvedOptions['submodules'];
@@ -72,6 +75,7 @@ export function resolveOptions(input: GitSyncOptions): ResolvedOptions {
     syncOnSignal: syncOnSignal === undefined ? undefined : signalOf(syncOnSignal),
     httpAddress: httpBind === undefined ? undefined : asGitSyncError(() => parseBind(httpBind)),
     gitConfigPairs: gitConfig.flatMap(parseGitConfig),
+    fanoutTargets: parseFanoutTargets(values.triggerFanout ?? []),
   };
   if (!o.ref.trim()) throw bad('--ref must not be empty: use a branch, tag, hash or HEAD');
   if (o.ref.startsWith('-')) throw bad(`--ref ${o.ref} is not a ref: use a branch, tag, hash or HEAD`);
@@ -121,6 +125,10 @@ function checkHooks(o: ResolvedOptions): void {
   if (o.webhookSuccessStatus === -1) o.webhookSuccessStatus = 0;
   if (o.triggerSecretFile !== undefined && !o.triggerSecretFile.trim()) {
     throw bad('--trigger-secret-file must name a file holding the webhook secret');
+  }
+  // Replicas verify what they are sent: without a shared secret there is nothing to verify.
+  if (o.fanoutTargets.length && !o.triggerSecretFile) {
+    throw bad('--trigger-fanout needs --trigger-secret-file: replicas check the forwarded signature');
   }
 }
 

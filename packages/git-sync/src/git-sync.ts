@@ -168,6 +168,8 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     const trigger = createTrigger({
       ref: options.ref,
       secretFile: options.triggerSecretFile,
+      fanout: options.fanoutTargets,
+      stopSignal: this.stopController.signal,
       syncNow: (reason) => this.syncNow(reason),
       registry,
       logger: log,
@@ -216,7 +218,8 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   syncNow(reason = 'requested'): Promise<void> {
     if (this.stopped) return Promise.reject(new GitSyncError('E_STOPPED', 'git-sync is stopped'));
     this.pending ??= deferred();
-    this.pending.reasons.push(reason);
+    // A flood of triggers names the same reason thousands of times: keep each once.
+    if (!this.pending.reasons.includes(reason)) this.pending.reasons.push(reason);
     this.wake?.();
     return this.pending.promise;
   }

@@ -273,6 +273,13 @@ export const options = defineOptions({
       help: 'gitpaas: POST /sync and /rollback (on --http-bind) need a GitHub, Gitea/Forgejo, GitLab or X-Gitpaas-Signature made with the secret in this file, or the secret as an Authorization bearer token; re-read when it changes; without it only callers on this host may trigger',
     },
     {
+      name: 'trigger-fanout',
+      type: 'list',
+      valueName: '<host:port,…>',
+      group: 'HTTP',
+      help: 'gitpaas: re-send each accepted POST /sync, body and signature unchanged, to every address these hosts resolve to (e.g. a headless Service naming every replica), skipping this instance; needs --trigger-secret-file',
+    },
+    {
       name: 'http-metrics',
       type: 'bool',
       default: false,

@@ -11,3 +11,4 @@ export {
   stopAllSyncs,
   syncFixture,
 } from './sync.js';
+export { type PushAnswer, signedPush, syncWithTrigger } from './trigger.js';
