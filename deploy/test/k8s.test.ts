@@ -156,10 +156,10 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
       type: 'RollingUpdate',
       rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
     });
-    // Ready = the app answers /healthz and the sidecar has synced: a new pod with a broken image
-    // of either never takes an old one's place.
+    // Ready = a release is live (the reloader's /ready) and the sidecar has synced: a new pod
+    // with a broken image of either never takes an old one's place.
     const [sync, app] = ['git-sync', 'app'].map((name) => byName(d.spec.template.spec.containers, name));
-    expect(app.readinessProbe.httpGet.path).toBe('/healthz');
+    expect(app.readinessProbe.httpGet.path).toBe('/ready');
     expect(sync.readinessProbe.httpGet).toEqual({ path: '/', port: 8081 });
     expect(envOf(sync).GITSYNC_HTTP_BIND).toBe(':8081');
   });
