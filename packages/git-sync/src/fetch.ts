@@ -24,6 +24,7 @@ export async function fetchRef(ctx: GitContext, options: FetchOptions, ref: stri
     cwd: options.root,
     code: 'E_GIT_FETCH',
     what: `fetching ${ref}`,
+    remote: true,
   });
   const { stdout } = await runGit(ctx, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}'], {
     cwd: options.root,
@@ -58,7 +59,12 @@ export async function fetchShortHash(
       '+refs/heads/*:refs/gitsync-scan/heads/*',
       '+refs/tags/*:refs/gitsync-scan/tags/*',
     ],
-    { cwd: options.root, code: 'E_GIT_FETCH', what: `fetching branches and tags to find ${prefix}` },
+    {
+      cwd: options.root,
+      code: 'E_GIT_FETCH',
+      what: `fetching branches and tags to find ${prefix}`,
+      remote: true,
+    },
   );
   try {
     const found = await lookup(ctx, options.root, prefix);

@@ -98,7 +98,8 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     const { logger, ...rest } = input;
     const options = resolveOptions(rest);
     const redactor = new Redactor();
-    redactor.addUrl(options.repo);
+    // The URL as given: options.repo has its credentials taken out.
+    redactor.addUrl(rest.repo);
     const log = redactingLogger(logger ?? silentLogger, redactor);
     // A listener that throws is the caller's bug: it is logged and the loop goes on.
     super((error, event) =>
@@ -288,8 +289,10 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     this.logger.debug('syncing', { reason });
     const limit = deadline(this.options.syncTimeout, [this.stopController.signal]);
     try {
+      const env = gitEnvironment(await this.auth.env(), this.options.gitConfigPairs, this.redactor);
       const ctx: GitContext = {
-        env: gitEnvironment(await this.auth.env(), this.options.gitConfigPairs, this.redactor),
+        env: env.local,
+        remoteEnv: env.remote,
         signal: limit.signal,
         stopSignal: this.stopController.signal,
         timeoutMs: this.options.syncTimeout,

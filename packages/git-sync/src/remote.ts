@@ -24,6 +24,7 @@ export async function resolveRemote(
     cwd,
     code: 'E_GIT_LS_REMOTE',
     what: 'asking the remote for --ref (git ls-remote)',
+    remote: true,
   });
   const refs = new Map<string, string>();
   for (const line of stdout.split('\n')) {

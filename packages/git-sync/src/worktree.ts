@@ -63,7 +63,7 @@ export async function createWorktree(
     const args = ['submodule', 'update', '--init'];
     if (options.submodules === 'recursive') args.push('--recursive');
     if (options.depth > 0) args.push('--depth', String(options.depth));
-    await runGit(ctx, args, { cwd: dir, code: 'E_WORKTREE', what: 'updating submodules' });
+    await runGit(ctx, args, { cwd: dir, code: 'E_WORKTREE', what: 'updating submodules', remote: true });
   }
   await markComplete(layout, dir, hash);
   return dir;
