@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitSyncError } from './errors.js';
+import { removeFetchDebris } from './fetch-debris.js';
 import { type GitContext, runGit } from './git.js';
+import { haveCommit } from './remote.js';
 
 export interface FetchOptions {
   repo: string;
@@ -18,14 +20,34 @@ function depthArgs(options: FetchOptions): string[] {
 
 const COMMON = ['--no-tags', '--no-auto-gc', '--no-progress', '--no-recurse-submodules'];
 
+/**
+ * Runs `git fetch`; when it fails or is killed, removes what it left (partial objects and packs,
+ * locks), so a full disk does not stay full and a later, smaller revision still fits.
+ */
+async function fetch(
+  ctx: GitContext,
+  options: FetchOptions,
+  refspecs: string[],
+  what: string,
+): Promise<void> {
+  try {
+    await runGit(ctx, ['fetch', ...COMMON, ...depthArgs(options), '--', options.repo, ...refspecs], {
+      cwd: options.root,
+      code: 'E_GIT_FETCH',
+      what,
+      remote: true,
+    });
+  } catch (error) {
+    const removed = await removeFetchDebris(join(options.root, '.git'));
+    if (removed.length)
+      ctx.logger.info('removed what the failed fetch left behind', { count: removed.length });
+    throw error;
+  }
+}
+
 /** Fetches one ref (`refs/heads/main`, `HEAD`, or a full hash) and returns the commit it gave. */
 export async function fetchRef(ctx: GitContext, options: FetchOptions, ref: string): Promise<string> {
-  await runGit(ctx, ['fetch', ...COMMON, ...depthArgs(options), '--', options.repo, ref], {
-    cwd: options.root,
-    code: 'E_GIT_FETCH',
-    what: `fetching ${ref}`,
-    remote: true,
-  });
+  await fetch(ctx, options, [ref], `fetching ${ref}`);
   const { stdout } = await runGit(ctx, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}'], {
     cwd: options.root,
     code: 'E_GIT_FETCH',
@@ -46,25 +68,13 @@ export async function fetchShortHash(
   onFetch: () => void,
 ): Promise<string> {
   const local = await lookup(ctx, options.root, prefix);
-  if (local) return local;
+  if (local && (await haveCommit(ctx, options.root, local))) return local;
   onFetch();
-  await runGit(
+  await fetch(
     ctx,
-    [
-      'fetch',
-      ...COMMON,
-      ...depthArgs(options),
-      '--',
-      options.repo,
-      '+refs/heads/*:refs/gitsync-scan/heads/*',
-      '+refs/tags/*:refs/gitsync-scan/tags/*',
-    ],
-    {
-      cwd: options.root,
-      code: 'E_GIT_FETCH',
-      what: `fetching branches and tags to find ${prefix}`,
-      remote: true,
-    },
+    options,
+    ['+refs/heads/*:refs/gitsync-scan/heads/*', '+refs/tags/*:refs/gitsync-scan/tags/*'],
+    `fetching branches and tags to find ${prefix}`,
   );
   try {
     const found = await lookup(ctx, options.root, prefix);

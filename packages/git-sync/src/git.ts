@@ -95,7 +95,7 @@ export async function runGit(
   if (exitCode === 0 || options.allowFail) return { stdout, stderr, exitCode };
   const reason = ctx.redactor.redact(tail(stderr) || tail(stdout) || `exit code ${exitCode}`);
   const cause = new GitCommandError(shown, exitCode, ctx.redactor.redact(tail(stderr, 20)), reason);
-  const code = authFailure(stderr) ? 'E_AUTH' : (options.code ?? 'E_GIT');
+  const code = authFailure(stderr) ? 'E_AUTH' : diskFull(stderr) ? 'E_DISK_FULL' : (options.code ?? 'E_GIT');
   throw new GitSyncError(code, `${options.what ?? shown} failed: ${reason}${hint(code, stderr)}`, { cause });
 }
 
@@ -122,7 +122,16 @@ function authFailure(stderr: string): boolean {
   );
 }
 
+function diskFull(text: string): boolean {
+  return /No space left on device|Disk quota exceeded|ENOSPC/i.test(text);
+}
+
+/** What a full disk means for the user: said once, for git's errors and the file system's. */
+export const DISK_FULL_HINT =
+  ' (the filesystem of --root is full: free or add space; the published revision stays, and the newest revision that fits is published as soon as it fits)';
+
 function hint(code: GitSyncErrorCode, stderr: string): string {
+  if (code === 'E_DISK_FULL') return DISK_FULL_HINT;
   if (/Host key verification failed/i.test(stderr)) {
     return ' (add the host key to --ssh-known-hosts-file, or set --ssh-known-hosts=false)';
   }

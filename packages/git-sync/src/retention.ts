@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { GitGc } from './config.js';
+import { removeFetchDebris } from './fetch-debris.js';
 import { type GitContext, runGit } from './git.js';
 import { HASH, type Layout, worktreePath } from './layout.js';
 import { removeOrphanRecords } from './orphan-records.js';
@@ -16,11 +17,12 @@ export interface Revision {
 }
 
 /**
- * Start-up repair after a crash or kill -9: drop stale git locks and temp links, remove half-made
- * worktrees (never the published one) and anything that is not a worktree, prune git's records.
+ * Start-up repair after a crash or kill -9: drop stale git locks, a killed fetch's partial objects
+ * and temp links, remove half-made worktrees (never the published one) and anything that is not a
+ * worktree, prune git's records.
  */
 export async function recover(ctx: GitContext, layout: Layout, published: string | null): Promise<string[]> {
-  const removed = await removeStaleLocks(layout);
+  const removed = [...(await removeStaleLocks(layout)), ...(await removeFetchDebris(layout.gitDir))];
   const linkDir = dirname(layout.link);
   for (const entry of await readdir(linkDir).catch(() => [] as string[])) {
     if (entry.startsWith(tempLinkPrefix(layout))) {

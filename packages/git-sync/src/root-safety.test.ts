@@ -12,6 +12,7 @@ import {
   mountTmpfs,
   runBin,
   started,
+  stopAllSyncs,
   syncFixture,
   unmountAll,
 } from '../test/helpers/index.js';
@@ -19,6 +20,7 @@ import { resolveOptions } from './config.js';
 import { rootProblem } from './root-safety.js';
 
 afterEach(async () => {
+  await stopAllSyncs();
   await unmountAll();
   await cleanUpSyncs();
 });
