@@ -303,6 +303,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       const outcome = await syncOnce(ctx, this.syncConfig(), this.pipeline, {
         lsRemote: () => this.metrics.lsRemoteCount.inc(),
         fetched: () => this.metrics.fetchCount.inc(),
+        repaired: (how) => this.metrics.repairs.inc({ how }),
       });
       await this.report.succeeded(outcome, performance.now() - startedAt);
       return true;

@@ -1,12 +1,13 @@
 import type { GitGc } from './config.js';
 import { fetchRef, fetchShortHash } from './fetch.js';
 import type { GitContext } from './git.js';
-import { type Layout, worktreePath } from './layout.js';
+import type { Layout } from './layout.js';
 import { publish, readPublished } from './publish.js';
 import { haveCommit, type RemoteRef, resolveRemote } from './remote.js';
 import { ensureRepo } from './repo.js';
 import { cleanup, retire } from './retention.js';
-import { createWorktree, isComplete, type WorktreeOptions } from './worktree.js';
+import { checkPublished, resetPublished } from './verify.js';
+import { createWorktree, type WorktreeOptions } from './worktree.js';
 
 export interface SyncConfig extends WorktreeOptions {
   repo: string;
@@ -59,12 +60,15 @@ export type SyncOutcome =
 export interface SyncProbe {
   lsRemote(): void;
   fetched(): void;
+  /** The published worktree had to be repaired. */
+  repaired(how: 'reset' | 'recreated'): void;
 }
 
 /**
  * One pass: ask the remote where --ref points, fetch only if that commit is new here, check it out,
- * gate it, flip the link, clean up. Every step before the flip can fail or be killed without
- * touching what is published.
+ * gate it, flip the link, clean up; when the ref has not moved, verify (and repair) the published
+ * worktree instead. Every step before the flip can fail or be killed without touching what is
+ * published.
  */
 export async function syncOnce(
   ctx: GitContext,
@@ -82,9 +86,12 @@ export async function syncOnce(
   const hash = unchanged ? remote.hash : await commitFor(ctx, config, remote, probe);
 
   const release = (dir: string) => steps.release(ctx, config, dir);
-  if (hash === published && (await isComplete(worktreePath(layout, hash), hash))) {
+  if (hash === published) {
+    const repaired = await repairPublished(ctx, config, steps, hash, probe);
     await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc, release);
-    return { kind: 'noop', hash };
+    return repaired
+      ? { kind: 'published', hash, worktree: repaired, previous: hash }
+      : { kind: 'noop', hash };
   }
   if (steps.held(hash)) return { kind: 'held', hash };
   const worktree = await steps.makeWorktree(ctx, config, hash);
@@ -95,6 +102,36 @@ export async function syncOnce(
   if (published && published !== hash) await steps.retired(ctx, config, published);
   await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc, release);
   return { kind: 'published', hash, worktree, previous: published };
+}
+
+/**
+ * Verifies the published worktree and repairs what changed it, as kubernetes/git-sync does: a
+ * changed one is reset in place, a missing one checked out again (no gate: it was published
+ * already) and the link set again. Returns the directory when it had to be made anew.
+ */
+async function repairPublished(
+  ctx: GitContext,
+  config: SyncConfig,
+  steps: SyncSteps,
+  hash: string,
+  probe: SyncProbe,
+): Promise<string | null> {
+  const state = await checkPublished(ctx, config.layout, hash);
+  if (state.kind === 'intact') return null;
+  if (state.kind === 'changed') {
+    ctx.logger.warn('the published worktree was changed; resetting it to the published revision', {
+      hash,
+      change: state.change,
+    });
+    await resetPublished(ctx, config.layout, hash);
+    probe.repaired('reset');
+    return null;
+  }
+  ctx.logger.warn('the published worktree is missing; checking it out again', { hash });
+  const worktree = await steps.makeWorktree(ctx, config, hash);
+  await publish(config.layout, hash);
+  probe.repaired('recreated');
+  return worktree;
 }
 
 async function commitFor(
