@@ -66,8 +66,10 @@ export async function fetchShortHash(
   options: FetchOptions,
   prefix: string,
   onFetch: () => void,
+  /** Fetch even when the commit is here (a restart deepened --depth). */
+  refetch = false,
 ): Promise<string> {
-  const local = await lookup(ctx, options.root, prefix);
+  const local = refetch ? null : await lookup(ctx, options.root, prefix);
   if (local && (await haveCommit(ctx, options.root, local))) return local;
   onFetch();
   await fetch(

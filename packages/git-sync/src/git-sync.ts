@@ -29,6 +29,7 @@ import { readPublished } from './publish.js';
 import { ensureRepo } from './repo.js';
 import { SyncReport, syncError } from './report.js';
 import { recover } from './retention.js';
+import { type Reshape, readShape, reshapeFor, type Shape, writeShape } from './shape.js';
 import { type GitSyncStatus, inInitialPhase, initialStatus } from './status.js';
 import { type PipelineSteps, pipelineSteps } from './steps.js';
 import { type SyncConfig, syncOnce } from './sync.js';
@@ -93,6 +94,9 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private wake: (() => void) | null = null;
   private oneTime: OneTime | null = null;
   private recovered = false;
+  /** What the first sync must redo for a changed --depth or --submodules (set at recovery). */
+  private reshape: Reshape = { refetch: false, resubmodule: false };
+  private shapeRecorded = false;
 
   constructor(input: GitSyncOptions & { logger?: Logger }) {
     const { logger, ...rest } = input;
@@ -305,6 +309,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
         fetched: () => this.metrics.fetchCount.inc(),
         repaired: (how) => this.metrics.repairs.inc({ how }),
       });
+      if (outcome.kind === 'noop' || outcome.kind === 'published') await this.reshaped();
       await this.report.succeeded(outcome, performance.now() - startedAt);
       return true;
     } catch (thrown) {
@@ -328,12 +333,26 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     if (removed.length) this.logger.info('removed leftovers of an interrupted run', { removed });
     await this.pipeline.recover(ctx, this.syncConfig());
     await this.gate?.restore();
+    this.reshape = reshapeFor(this.layout, await readShape(this.layout), this.shape());
     this.recovered = true;
     this.state.publishedHash = await readPublished(this.layout);
   }
 
+  /** After the first success of a process: what is on disk has the shape of these options. */
+  private async reshaped(): Promise<void> {
+    if (this.shapeRecorded) return;
+    await writeShape(this.layout, this.shape());
+    this.reshape = { refetch: false, resubmodule: false };
+    this.shapeRecorded = true;
+  }
+
+  private shape(): Shape {
+    return { depth: this.options.depth, submodules: this.options.submodules };
+  }
+
   private syncConfig(): SyncConfig {
     const { repo, ref, staleWorktreeTimeout, gitGc, submodules, depth } = this.options;
-    return { repo, ref, layout: this.layout, staleWorktreeTimeout, gitGc, submodules, depth };
+    const { reshape } = this;
+    return { repo, ref, layout: this.layout, staleWorktreeTimeout, gitGc, submodules, depth, reshape };
   }
 }

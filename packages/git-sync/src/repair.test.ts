@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile, readlink, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUpSyncs, type GitSync, git, makeSync, started, syncFixture } from '../test/helpers/index.js';
+import { cleanUpSyncs, git, makeSync, started, syncFixture } from '../test/helpers/index.js';
+import type { GitSync } from './index.js';
 
 afterEach(cleanUpSyncs);
 

@@ -1,13 +1,14 @@
 import type { GitGc } from './config.js';
 import { fetchRef, fetchShortHash } from './fetch.js';
 import type { GitContext } from './git.js';
-import type { Layout } from './layout.js';
+import { type Layout, worktreePath } from './layout.js';
 import { publish, readPublished } from './publish.js';
 import { haveCommit, type RemoteRef, resolveRemote } from './remote.js';
 import { ensureRepo } from './repo.js';
 import { cleanup, retire } from './retention.js';
+import type { Reshape } from './shape.js';
 import { checkPublished, resetPublished } from './verify.js';
-import { createWorktree, type WorktreeOptions } from './worktree.js';
+import { createWorktree, reshapeSubmodules, type WorktreeOptions } from './worktree.js';
 
 export interface SyncConfig extends WorktreeOptions {
   repo: string;
@@ -15,6 +16,8 @@ export interface SyncConfig extends WorktreeOptions {
   layout: Layout;
   staleWorktreeTimeout: number;
   gitGc: GitGc;
+  /** What a restart with another --depth or --submodules must redo (nothing after the first success). */
+  reshape: Reshape;
 }
 
 /** What a pre-publish gate says about a ready worktree. */
@@ -82,12 +85,19 @@ export async function syncOnce(
   const remote = await resolveRemote(ctx, layout.root, config.repo, config.ref);
   if (remote.kind === 'ref') probe.lsRemote();
   // Idle polls stop here: the remote still points at what is published.
-  const unchanged = remote.kind !== 'short' && remote.hash === published;
+  const unchanged = !config.reshape.refetch && remote.kind !== 'short' && remote.hash === published;
   const hash = unchanged ? remote.hash : await commitFor(ctx, config, remote, probe);
 
   const release = (dir: string) => steps.release(ctx, config, dir);
   if (hash === published) {
     const repaired = await repairPublished(ctx, config, steps, hash, probe);
+    if (!repaired && config.reshape.resubmodule) {
+      ctx.logger.info('redoing the submodules of the published worktree for --submodules', {
+        hash,
+        submodules: config.submodules,
+      });
+      await reshapeSubmodules(ctx, worktreePath(layout, hash), config);
+    }
     await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc, release);
     return repaired
       ? { kind: 'published', hash, worktree: repaired, previous: hash }
@@ -141,8 +151,10 @@ async function commitFor(
   probe: SyncProbe,
 ): Promise<string> {
   const fetchOptions = { repo: config.repo, depth: config.depth, root: config.layout.root };
-  if (remote.kind === 'short') return fetchShortHash(ctx, fetchOptions, remote.prefix, probe.fetched);
-  if (await haveCommit(ctx, config.layout.root, remote.hash)) return remote.hash;
+  const { refetch } = config.reshape;
+  if (remote.kind === 'short')
+    return fetchShortHash(ctx, fetchOptions, remote.prefix, probe.fetched, refetch);
+  if (!refetch && (await haveCommit(ctx, config.layout.root, remote.hash))) return remote.hash;
   probe.fetched();
   return fetchRef(ctx, fetchOptions, remote.kind === 'ref' ? remote.name : remote.hash);
 }

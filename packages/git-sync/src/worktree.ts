@@ -77,14 +77,32 @@ async function checkOut(
   const admin = await adminDir(dir);
   if (!admin) throw new GitSyncError('E_WORKTREE', `${what} failed: git wrote no ${dir}/.git file`);
   await makeLinksRelative(layout, dir, admin);
-  // Without a .gitmodules there is nothing to update (and `git submodule` costs a process tree).
-  if (options.submodules !== 'off' && (await exists(join(dir, '.gitmodules')))) {
-    const args = ['submodule', 'update', '--init'];
-    if (options.submodules === 'recursive') args.push('--recursive');
-    if (options.depth > 0) args.push('--depth', String(options.depth));
-    await runGit(ctx, args, { cwd: dir, code: 'E_WORKTREE', what: 'updating submodules', remote: true });
-  }
+  await updateSubmodules(ctx, dir, options);
   await markComplete(layout, dir, hash);
+}
+
+async function updateSubmodules(ctx: GitContext, dir: string, options: WorktreeOptions): Promise<void> {
+  // Without a .gitmodules there is nothing to update (and `git submodule` costs a process tree).
+  if (options.submodules === 'off' || !(await exists(join(dir, '.gitmodules')))) return;
+  const args = ['submodule', 'update', '--init'];
+  if (options.submodules === 'recursive') args.push('--recursive');
+  if (options.depth > 0) args.push('--depth', String(options.depth));
+  await runGit(ctx, args, { cwd: dir, code: 'E_WORKTREE', what: 'updating submodules', remote: true });
+}
+
+/** Redoes the submodule checkouts of a worktree for another --submodules (a restart changed it). */
+export async function reshapeSubmodules(
+  ctx: GitContext,
+  dir: string,
+  options: WorktreeOptions,
+): Promise<void> {
+  if (!(await exists(join(dir, '.gitmodules')))) return;
+  await runGit(ctx, ['submodule', 'deinit', '--all', '--force', '--quiet'], {
+    cwd: dir,
+    code: 'E_WORKTREE',
+    what: 'removing submodule checkouts',
+  });
+  await updateSubmodules(ctx, dir, options);
 }
 
 /** Removes a worktree directory and git's record of it without running git (the sync may be timing out). */
