@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GitSyncError } from './errors.js';
 import { removeFetchDebris } from './fetch-debris.js';
@@ -19,6 +20,9 @@ function depthArgs(options: FetchOptions): string[] {
 }
 
 const COMMON = ['--no-tags', '--no-auto-gc', '--no-progress', '--no-recurse-submodules'];
+// What a fetch brings stays one pack (not loose objects of 4 KiB of disk each), which the next
+// repack merges or drops without a `git prune` walk.
+const KEEP_PACK = ['-c', 'fetch.unpackLimit=1'];
 
 /**
  * Runs `git fetch`; when it fails or is killed, removes what it left (partial objects and packs,
@@ -31,7 +35,8 @@ async function fetch(
   what: string,
 ): Promise<void> {
   try {
-    await runGit(ctx, ['fetch', ...COMMON, ...depthArgs(options), '--', options.repo, ...refspecs], {
+    const args = [...KEEP_PACK, 'fetch', ...COMMON, ...depthArgs(options), '--', options.repo, ...refspecs];
+    await runGit(ctx, args, {
       cwd: options.root,
       code: 'E_GIT_FETCH',
       what,
@@ -45,9 +50,20 @@ async function fetch(
   }
 }
 
-/** Fetches one ref (`refs/heads/main`, `HEAD`, or a full hash) and returns the commit it gave. */
-export async function fetchRef(ctx: GitContext, options: FetchOptions, ref: string): Promise<string> {
+/**
+ * Fetches one ref (`refs/heads/main`, `HEAD`, or a full hash) and returns the commit it gave.
+ * When FETCH_HEAD names the commit ls-remote announced (`expected`), that is the answer without
+ * starting git again; a tag object, or a ref that moved in between, is peeled by git.
+ */
+export async function fetchRef(
+  ctx: GitContext,
+  options: FetchOptions,
+  ref: string,
+  expected: string,
+): Promise<string> {
   await fetch(ctx, options, [ref], `fetching ${ref}`);
+  const head = await readFile(join(options.root, '.git', 'FETCH_HEAD'), 'utf8').catch(() => '');
+  if (head.slice(0, expected.length + 1) === `${expected}\t`) return expected;
   const { stdout } = await runGit(ctx, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}'], {
     cwd: options.root,
     code: 'E_GIT_FETCH',

@@ -1,11 +1,14 @@
 import type { Redactor } from '@gitpaas/core';
 
 // Set for every git command: root may be a volume owned by another UID (git would call it
-// "dubious ownership"); gc must finish before git-sync goes on, and drop objects at once.
+// "dubious ownership"); gc must finish before git-sync goes on, and drop objects at once — no
+// reflog may pin them (none are written, and gc expires old ones).
 const BUILT_IN: Array<[string, string]> = [
   ['safe.directory', '*'],
   ['gc.autoDetach', 'false'],
   ['gc.pruneExpire', 'now'],
+  ['core.logAllRefUpdates', 'false'],
+  ['gc.reflogExpireUnreachable', 'now'],
   ['advice.detachedHead', 'false'],
 ];
 

@@ -25,7 +25,8 @@ import { boundAddress, closeServer, gitSyncRoutes, type HttpRoutes, listen } fro
 import { HASH, type Layout, layoutFor, worktreePath } from './layout.js';
 import { SyncMetrics } from './metrics.js';
 import { OneTime } from './one-time.js';
-import { readPublished } from './publish.js';
+import { readPublished, recordPublishedRef } from './publish.js';
+import { haveCommit } from './remote.js';
 import { ensureRepo } from './repo.js';
 import { SyncReport, syncError } from './report.js';
 import { recover } from './retention.js';
@@ -329,7 +330,11 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   /** Once per process, before the first sync: repairs what a crash left and learns what is published. */
   private async recover(ctx: GitContext): Promise<void> {
     await ensureRepo(ctx, this.layout);
-    const removed = await recover(ctx, this.layout, await readPublished(this.layout));
+    const published = await readPublished(this.layout);
+    const removed = await recover(ctx, this.layout, published);
+    // A repository of an older version (or of kubernetes/git-sync) gets the ref fetches negotiate with.
+    if (published && (await haveCommit(ctx, this.layout.root, published)))
+      await recordPublishedRef(this.layout, published);
     if (removed.length) this.logger.info('removed leftovers of an interrupted run', { removed });
     await this.pipeline.recover(ctx, this.syncConfig());
     await this.gate?.restore();

@@ -68,7 +68,7 @@ export interface SyncProbe {
 }
 
 /**
- * One pass: ask the remote where --ref points, fetch only if that commit is new here, check it out,
+ * One pass: ask the remote where --ref points, fetch only when it moved, check it out,
  * gate it, flip the link, clean up; when the ref has not moved, verify (and repair) the published
  * worktree instead. Every step before the flip can fail or be killed without touching what is
  * published.
@@ -84,6 +84,10 @@ export async function syncOnce(
   const published = await readPublished(layout);
   const remote = await resolveRemote(ctx, layout.root, config.repo, config.ref);
   if (remote.kind === 'ref') probe.lsRemote();
+  // A revision the gate rejected is not fetched, checked out or gated again until the ref moves.
+  if (remote.kind !== 'short' && remote.hash !== published && steps.held(remote.hash)) {
+    return { kind: 'held', hash: remote.hash };
+  }
   // Idle polls stop here: the remote still points at what is published.
   const unchanged = !config.reshape.refetch && remote.kind !== 'short' && remote.hash === published;
   const hash = unchanged ? remote.hash : await commitFor(ctx, config, remote, probe);
@@ -154,7 +158,11 @@ async function commitFor(
   const { refetch } = config.reshape;
   if (remote.kind === 'short')
     return fetchShortHash(ctx, fetchOptions, remote.prefix, probe.fetched, refetch);
-  if (!refetch && (await haveCommit(ctx, config.layout.root, remote.hash))) return remote.hash;
+  // A moved ref is fetched without asking first whether the commit is here (it seldom is, and
+  // that costs a git process every update); git sends only what the published commit lacks.
+  const local =
+    remote.kind === 'hash' && !refetch && (await haveCommit(ctx, config.layout.root, remote.hash));
+  if (local) return remote.hash;
   probe.fetched();
-  return fetchRef(ctx, fetchOptions, remote.kind === 'ref' ? remote.name : remote.hash);
+  return fetchRef(ctx, fetchOptions, remote.kind === 'ref' ? remote.name : remote.hash, remote.hash);
 }
