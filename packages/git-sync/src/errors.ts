@@ -12,6 +12,7 @@ export type GitSyncErrorCode =
   | 'E_WORKTREE'
   | 'E_PUBLISH'
   | 'E_CLEANUP'
+  | 'E_DISK_FULL'
   | 'E_GIT'
   | 'E_TIMEOUT'
   | 'E_STOPPED'

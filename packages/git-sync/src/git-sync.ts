@@ -26,12 +26,14 @@ import { boundAddress, closeServer, gitSyncRoutes, type HttpRoutes, listen } fro
 import { HASH, type Layout, layoutFor, worktreePath } from './layout.js';
 import { SyncMetrics } from './metrics.js';
 import { OneTime } from './one-time.js';
-import { readPublished } from './publish.js';
+import { readPublished, recordPublishedRef } from './publish.js';
+import { haveCommit } from './remote.js';
 import { ensureRepo } from './repo.js';
 import { SyncReport, syncError } from './report.js';
 import { recover } from './retention.js';
 import { type RollbackRequest, type RollbackResult, Rollbacks } from './rollback.js';
 import { addRollbackRoutes } from './rollback-http.js';
+import { type Reshape, readShape, reshapeFor, type Shape, writeShape } from './shape.js';
 import { type GitSyncStatus, inInitialPhase, initialStatus } from './status.js';
 import { type PipelineSteps, pipelineSteps } from './steps.js';
 import { type SyncConfig, type SyncProbe, syncOnce } from './sync.js';
@@ -99,6 +101,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private readonly probe: SyncProbe = {
     lsRemote: () => this.metrics.lsRemoteCount.inc(),
     fetched: () => this.metrics.fetchCount.inc(),
+    repaired: (how) => this.metrics.repairs.inc({ how }),
   };
   private readonly stopController = new AbortController();
   private stopSignalListener: (() => void) | null = null;
@@ -110,12 +113,16 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private wake: (() => void) | null = null;
   private oneTime: OneTime | null = null;
   private recovered = false;
+  /** What the first sync must redo for a changed --depth or --submodules (set at recovery). */
+  private reshape: Reshape = { refetch: false, resubmodule: false };
+  private shapeRecorded = false;
 
   constructor(input: GitSyncOptions & { logger?: Logger }) {
     const { logger, ...rest } = input;
     const options = resolveOptions(rest);
     const redactor = new Redactor();
-    redactor.addUrl(options.repo);
+    // The URL as given: options.repo has its credentials taken out.
+    redactor.addUrl(rest.repo);
     const log = redactingLogger(logger ?? silentLogger, redactor);
     // A listener that throws is the caller's bug: it is logged and the loop goes on.
     super((error, event) =>
@@ -343,8 +350,10 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     this.logger.debug('syncing', { reason });
     const limit = deadline(this.options.syncTimeout, [this.stopController.signal]);
     try {
+      const env = gitEnvironment(await this.auth.env(), this.options.gitConfigPairs, this.redactor);
       const ctx: GitContext = {
-        env: gitEnvironment(await this.auth.env(), this.options.gitConfigPairs, this.redactor),
+        env: env.local,
+        remoteEnv: env.remote,
         signal: limit.signal,
         stopSignal: this.stopController.signal,
         timeoutMs: this.options.syncTimeout,
@@ -361,6 +370,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
             this.pipeline,
             this.probe,
           );
+      if (outcome.kind === 'noop' || outcome.kind === 'published') await this.reshaped();
       await this.report.succeeded(outcome, performance.now() - startedAt);
       this.state.kept = (await this.pipeline.kept(ctx, config)).map(({ hash, since }) => ({
         hash,
@@ -391,17 +401,35 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   /** Once per process, before the first sync: repairs what a crash left and learns what is published. */
   private async recover(ctx: GitContext): Promise<void> {
     await ensureRepo(ctx, this.layout);
-    const removed = await recover(ctx, this.layout, await readPublished(this.layout));
+    const published = await readPublished(this.layout);
+    const removed = await recover(ctx, this.layout, published);
+    // A repository of an older version (or of kubernetes/git-sync) gets the ref fetches negotiate with.
+    if (published && (await haveCommit(ctx, this.layout.root, published)))
+      await recordPublishedRef(this.layout, published);
     if (removed.length) this.logger.info('removed leftovers of an interrupted run', { removed });
     await this.pipeline.recover(ctx, this.syncConfig());
     await this.gate?.restore();
     await this.rollbacks.restore();
+    this.reshape = reshapeFor(this.layout, await readShape(this.layout), this.shape());
     this.recovered = true;
     this.state.publishedHash = await readPublished(this.layout);
   }
 
+  /** After the first success of a process: what is on disk has the shape of these options. */
+  private async reshaped(): Promise<void> {
+    if (this.shapeRecorded) return;
+    await writeShape(this.layout, this.shape());
+    this.reshape = { refetch: false, resubmodule: false };
+    this.shapeRecorded = true;
+  }
+
+  private shape(): Shape {
+    return { depth: this.options.depth, submodules: this.options.submodules };
+  }
+
   private syncConfig(): SyncConfig {
     const { repo, ref, staleWorktreeTimeout, gitGc, submodules, depth } = this.options;
-    return { repo, ref, layout: this.layout, staleWorktreeTimeout, gitGc, submodules, depth };
+    const { reshape } = this;
+    return { repo, ref, layout: this.layout, staleWorktreeTimeout, gitGc, submodules, depth, reshape };
   }
 }

@@ -151,7 +151,7 @@ export const options = defineOptions({
       choices: ['auto', 'always', 'aggressive', 'off'],
       default: 'always',
       group: 'Files',
-      help: 'git garbage collection after worktrees are removed: auto, always, aggressive or off',
+      help: 'garbage collection after worktrees are removed: always (one pack of what is reachable, the rest dropped at once), auto or aggressive (git gc --auto/--aggressive), or off',
     },
     {
       name: 'git-config',

@@ -77,6 +77,8 @@ interface Pooled extends Entry {
 }
 
 const ADMIN_PREFIX = 'gitpaas-recycle-';
+/** In a worktree's admin dir once its index stat data was refreshed (it moves with the tree). */
+const SETTLED = 'gitpaas-index-settled';
 
 /** Where retired worktrees wait by default: inside the repository, outside `.worktrees`. */
 export function recyclePoolDir(gitDir: string): string {
@@ -163,13 +165,6 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     await git(root, ['worktree', 'prune']).catch(() => {});
   };
 
-  /** Whether `hash` declares submodules (those revisions are checked out fresh). */
-  const hasSubmodules = (hash: string) =>
-    git(root, ['cat-file', '-e', `${hash}:.gitmodules`]).then(
-      () => true,
-      () => false,
-    );
-
   const exists = (path: string) =>
     stat(path).then(
       () => true,
@@ -224,9 +219,12 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       await rename(entry.admin, admin);
       await relink(target, admin, entry.style);
       await utimes(target, retired, retired);
-      // Off the publish path: settle the index's stat data now (a fresh checkout leaves entries
-      // "racily clean", which would make the next reset re-read every file).
-      await git(target, ['update-index', '-q', '--refresh']).catch(() => {});
+      // Settle the index's stat data once (a fresh checkout leaves every entry "racily clean", which
+      // would make the next reset re-read every file); a reset leaves only the files it wrote so.
+      if (!(await exists(join(admin, SETTLED)))) {
+        await git(target, ['update-index', '-q', '--refresh']).catch(() => {});
+        await writeFile(join(admin, SETTLED), '');
+      }
       logger.debug('worktree retired for recycling', { worktree: dir, pool: target });
       return true;
     },
@@ -234,7 +232,6 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     async take(hash, signal) {
       const target = join(worktreesDir, hash);
       if (await exists(target)) return null;
-      if (submodules !== 'off' && (await hasSubmodules(hash))) return null;
       const waiting = await entries();
       const same = waiting.find((entry) => entry.hash === hash);
       // Another hash's tree is reset only beyond the kept revisions, the oldest first.
@@ -255,6 +252,12 @@ export function createRecycler(options: RecyclerOptions): Recycler {
           await discard(dir);
           return null;
         }
+        // Known only now (asking git first would cost every revision a process); the tree stays
+        // pooled, a valid worktree, for the next revision.
+        if (submodules !== 'off' && (await exists(join(dir, '.gitmodules')))) return null;
+        // Known only now (asking git first would cost every revision a process); the tree stays
+        // pooled, a valid worktree, for the next revision.
+        if (submodules !== 'off' && (await exists(join(dir, '.gitmodules')))) return null;
         const admin = join(gitDir, 'worktrees', hash);
         if (await exists(admin)) {
           // A record for this hash whose worktree still exists belongs to someone: leave both alone.

@@ -2,6 +2,7 @@
 export * from '@gitpaas/test-utils';
 export { BIN, type BinResult, binEnv, type RunningBin, runBin, spawnBin } from './bin.js';
 export { listen, script, type TestServer } from './hooks.js';
+export { bindMount, canMount, mountTmpfs, resizeTmpfs, unmountAll } from './mounts.js';
 export {
   cleanUpSyncs,
   makeSync,
