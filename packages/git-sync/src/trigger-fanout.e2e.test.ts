@@ -55,11 +55,16 @@ async function threeReplicas(): Promise<{ remote: TestRemote; replicas: Replica[
     return { bin, port, root };
   });
   const first = await remote.hash();
+  // Published, and that first sync over (the link flips before its reporting ends): from here on
+  // a sync can only come from a delivery.
   await waitFor(
-    async () => (await Promise.all(replicas.map((r) => published(r)))).every((h) => h === first),
-    {
-      message: 'the first publish on all three',
+    async () => {
+      const states = await Promise.all(
+        replicas.map(async (r) => [await published(r), await status(r)] as const),
+      );
+      return states.every(([hash, s]) => hash === first && s.state === 'waiting' && s.syncCount === 1);
     },
+    { message: 'the first sync done on all three' },
   );
   return { remote, replicas };
 }
