@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { waitFor } from '@gitpaas/core';
 
 /** GET a URL's body as text (throws on a network error, never on a status). */
 export async function getText(url: string, timeoutMs = 10_000): Promise<{ status: number; text: string }> {
@@ -54,4 +55,15 @@ export function metric(text: string, name: string, labels: Record<string, string
     sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/** Waits until the app on the public `port` answers as revision `hash`. */
+export async function served(port: number, hash: string, timeout = 60_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const { status, text } = await getText(`http://127.0.0.1:${port}/`);
+      return status === 200 && (JSON.parse(text) as { revision: string }).revision === hash;
+    },
+    { timeout, interval: 50, message: `${hash.slice(0, 7)} served on the public port` },
+  );
 }

@@ -6,6 +6,8 @@ export interface LoadResult {
   failed: number;
   /** The first few failures, as `<status> <body>` or the error. */
   errors: string[];
+  /** When each failure happened (ms since the epoch; the first 1000). */
+  failedAt: number[];
   /** How many answers each revision (the app's GITPAAS_REVISION) gave. */
   revisions: Map<string, number>;
   /** Labels (the revision's app.json `label`) that answered. */
@@ -38,7 +40,14 @@ export function startLoad(
   { connections = 2, intervalMs = 25, maxMs = 300_000 }: LoadOptions = {},
 ): Load {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const result: LoadResult = { sent: 0, failed: 0, errors: [], revisions: new Map(), labels: new Set() };
+  const result: LoadResult = {
+    sent: 0,
+    failed: 0,
+    errors: [],
+    failedAt: [],
+    revisions: new Map(),
+    labels: new Set(),
+  };
   const stopper = new AbortController();
   const endAt = Date.now() + maxMs;
   const waiters: Array<{ at: number; resolve: () => void }> = [];
@@ -69,6 +78,7 @@ export function startLoad(
   const fail = (why: string) => {
     result.failed++;
     if (result.errors.length < 10) result.errors.push(why);
+    if (result.failedAt.length < 1000) result.failedAt.push(Date.now());
   };
   const loops = Promise.all(Array.from({ length: connections }, loop));
   let stopped: Promise<LoadResult> | undefined;

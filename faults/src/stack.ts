@@ -1,10 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { waitFor } from '@gitpaas/core';
 import { freePort } from '@gitpaas/test-utils';
 import { APP, BinProcess, cleanEnv } from './bins.js';
 import type { FaultCase } from './fault-case.js';
-import { getJson, getText } from './http.js';
+import { getJson, served } from './http.js';
 
 export interface SyncStatus {
   publishedHash: string | null;
@@ -19,10 +18,13 @@ export interface Release {
   revision: string | null;
   outcome: 'starting' | 'live' | 'failed' | 'superseded' | 'retired';
   reason?: string;
+  times: { switchedAt?: string; endedAt?: string };
 }
 
 export interface ReloaderStatus {
   current: Release | null;
+  /** The live app's pid. */
+  pid: number | null;
   releases: Release[];
 }
 
@@ -154,14 +156,8 @@ export class TwoBins {
   }
 
   /** Waits until the public port serves `hash` (the live release's revision). */
-  async serving(hash: string, timeout = 60_000): Promise<void> {
-    await waitFor(
-      async () => {
-        const { status, text } = await getText(`http://127.0.0.1:${this.port}/`);
-        return status === 200 && (JSON.parse(text) as { revision: string }).revision === hash;
-      },
-      { timeout, interval: 50, message: `${hash.slice(0, 7)} served on the public port` },
-    );
+  serving(hash: string, timeout?: number): Promise<void> {
+    return served(this.port, hash, timeout);
   }
 
   /** Stops both bins (each stops what it started). */
