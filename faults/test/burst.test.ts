@@ -20,7 +20,7 @@ describe(GROUP, () => {
     const record = faultCase(
       context,
       GROUP,
-      `${PUSHES} pushes one after the other (the branch moved as receive-pack does, 10–30 ms apart), each followed at once by a signed POST /sync (not awaited, as a forge sends them): every webhook is answered 202; syncs coalesce (fewer fetches than pushes, at most 50); the reloader skips what is superseded (fewer releases than pushes, none failed); the last push is served within 20 s of it; 0 failed requests; afterwards gitpaas up runs only the live app (no git or app process left over)`,
+      `${PUSHES} pushes one after the other (each the branch moved as receive-pack does, prepared beforehand), each followed at once by a signed POST /sync (not awaited, as a forge sends them): every webhook is answered 202; syncs coalesce (fewer fetches than pushes, at most 50); the reloader skips what is superseded (fewer releases than pushes, none failed); the last push is served within 20 s of it; 0 failed requests; afterwards gitpaas up runs only the live app (no git or app process left over)`,
     );
     const dir = await record.tempDir('burst');
     const remote = await TestRemote.create(dir);

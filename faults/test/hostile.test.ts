@@ -213,7 +213,9 @@ describe.concurrent(GROUP, () => {
     for (const [i, result] of failed.entries()) {
       expect(result.code, result.what).toBe(1);
       expect(errorLines(result.stderr), result.what).toEqual([expect.stringMatching(refusedByGit[i]![1])]);
-      record.observe(`${refusedByGit[i]![0]}: ${JSON.parse(errorLines(result.stderr)[0]!).error}`);
+      const said = (JSON.parse(errorLines(result.stderr)[0]!) as { error: string }).error;
+      // The decoy's temp path differs in every run: the doc shows it as <decoy>.
+      record.observe(`${refusedByGit[i]![0]}: ${said}`.replaceAll(decoy.dir, '<decoy>'));
     }
     expect(await decoy.snapshot()).toEqual(before);
   });
