@@ -167,11 +167,11 @@ describe.concurrent(GROUP, () => {
     expect((await load.stop()).errors).toEqual([]);
   });
 
-  it('the old revision leaks its listening port to a detached child', async (context) => {
+  it('the old revision leaks its listening socket to a setsid child', async (context) => {
     const record = faultCase(
       context,
       GROUP,
-      'a revision hands its listening socket to a child in its own session, which keeps it open: when the revision is replaced, that child is killed and the old private port stops accepting connections within 10 s of the switch; 0 failed requests',
+      'a revision leaves its listening socket open in a `setsid sleep` (its own session, never accepting): when the revision is replaced, that child is killed and the old private port stops accepting connections within 10 s of the switch; 0 failed requests',
     );
     const { base, stack, load, push } = await servedApp(record, { leakPort: true });
     const [holder] = startedBy(stack.paths.pidFile, base).filter((entry) => entry.kind === 'port-holder');
