@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startGitDaemon, TestRemote } from '@gitpaas/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { APP, type BinName, cleanEnv, runBin, stopAllBins } from '../src/bins.js';
 import { Decoy } from '../src/decoy.js';
 import { type FaultCase, faultCase } from '../src/fault-case.js';
-import { revisionFiles } from '../src/revisions.js';
+import { publishedRevision, revisionFiles } from '../src/revisions.js';
 
 const GROUP = 'Hostile inputs';
 /** A remote nothing listens on: a case whose input is refused never gets that far. */
@@ -275,6 +275,29 @@ describe.concurrent(GROUP, () => {
     expect(changed).toEqual([expect.stringMatching(/\/dir-link link /)]);
     record.observe(
       `${runs.length} runs refused (${links.length} links to git-sync, ${SAMPLED} of them to gitpaas sync and up too); outside root: the file and the directory kept, the symlink replaced`,
+    );
+  });
+
+  it('a link outside --root outlives its root (root cleared, the link on another volume)', async (context) => {
+    const record = faultCase(
+      context,
+      GROUP,
+      'git-sync publishes with `--link` outside `--root`, then root is removed (an emptyDir after a restart) while the link stays: the next run (the remote unchanged) fetches the commit again, checks it out and exits 0 with the link on a whole tree of that revision',
+    );
+    const { dir, repo, decoy } = await remoteAndDecoy(record);
+    const root = join(dir, 'root');
+    const link = decoy.path('app');
+    const args = ['--repo', repo, '--root', root, '--link', link, '--one-time'];
+    const first = await runBin('git-sync', args);
+    expect(first.code, first.stderr).toBe(0);
+    const hash = (await readlink(link)).split('/').at(-1)!;
+    await rm(root, { recursive: true, force: true });
+    record.fault();
+    const again = await runBin('git-sync', args);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await publishedRevision(root, link))?.hash).toBe(hash);
+    record.observe(
+      `the second run said: ${errorLines(again.stderr).length} errors; ${again.stderr.includes('checking it out again') ? 'checked the worktree out again' : 'no repair logged'}`,
     );
   });
 });
