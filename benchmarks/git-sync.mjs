@@ -267,10 +267,10 @@ try {
       };
       process.stderr.write('first syncs… ');
       const once = {};
-      for (const tool of ['floor', ...TOOLS]) once[tool] = [];
+      const onceTools = ['floor', 'node', ...TOOLS];
+      for (const tool of onceTools) once[tool] = [];
       for (let n = 0; n < ROUNDS; n++) {
-        for (const tool of rotate(['floor', ...TOOLS], n))
-          once[tool].push(await oneTime(tool, repo, base, n));
+        for (const tool of rotate(onceTools, n)) once[tool].push(await oneTime(tool, repo, base, n));
       }
       process.stderr.write('updates… ');
       ctx.floor = join(base, 'floor');
