@@ -3,8 +3,8 @@ import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUpSyncs, makeSync, syncFixture, waitFor } from '../test/helpers/index.js';
-import { nextDelay } from './git-sync.js';
 import type { GitSyncError } from './index.js';
+import { nextDelay } from './schedule.js';
 
 afterEach(cleanUpSyncs);
 

@@ -1,95 +1,41 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import {
-  backoffMs,
-  deadline,
-  Emitter,
-  type Logger,
-  Redactor,
-  redactingLogger,
-  silentLogger,
-} from '@gitpaas/core';
+import { deadline, Emitter, type Logger, type Redactor } from '@gitpaas/core';
 import type { Registry } from 'prom-client';
 import { addUser } from './add-user.js';
-import { Auth } from './auth.js';
-import { type GitSyncOptions, type ResolvedOptions, resolveOptions } from './config.js';
+import type { GitSync, GitSyncRuntime } from './api.js';
+import type { Auth } from './auth.js';
+import type { GitSyncOptions, ResolvedOptions } from './config.js';
 import { type Deferred, deferred } from './deferred.js';
 import { GitSyncError } from './errors.js';
 import type { GitSyncEvents } from './events.js';
-import { createGate, type Gate } from './gate.js';
+import type { Gate } from './gate.js';
 import type { GitContext } from './git.js';
 import { gitEnvironment } from './git-env.js';
-import { createGuard } from './guard.js';
-import { type HookRunner, hookRunners } from './hooks.js';
-import { boundAddress, closeServer, gitSyncRoutes, type HttpRoutes, listen } from './http.js';
-import { HASH, type Layout, layoutFor, worktreePath } from './layout.js';
-import { SyncMetrics } from './metrics.js';
+import type { HookRunner } from './hooks.js';
+import { boundAddress, closeServer, type HttpRoutes, listen } from './http.js';
+import type { Layout } from './layout.js';
+import type { SyncMetrics } from './metrics.js';
 import { OneTime } from './one-time.js';
+import { gitSyncBase, wireParts } from './parts.js';
 import { promClient } from './prom.js';
 import { readPublished, recordPublishedRef } from './publish.js';
 import { haveCommit } from './remote.js';
 import { ensureRepo } from './repo.js';
-import { SyncReport, syncError } from './report.js';
+import { type SyncReport, syncError } from './report.js';
 import { recover } from './retention.js';
-import { type RollbackRequest, type RollbackResult, Rollbacks } from './rollback.js';
-import { addRollbackRoutes } from './rollback-http.js';
+import type { RollbackRequest, RollbackResult, Rollbacks } from './rollback.js';
+import { nextWait } from './schedule.js';
 import { type Reshape, readShape, reshapeFor, type Shape, writeShape } from './shape.js';
-import { SecretFile } from './signature.js';
-import { type GitSyncStatus, inInitialPhase, initialStatus } from './status.js';
-import { type PipelineSteps, pipelineSteps } from './steps.js';
+import type { GitSyncStatus } from './status.js';
+import type { PipelineSteps } from './steps.js';
 import { type SyncConfig, type SyncProbe, syncOnce } from './sync.js';
-import { createTrigger } from './trigger.js';
 import { syncOnSignal } from './trigger-signal.js';
 
-/** A git-sync: the sync loop, its HTTP routes, its status, and typed events (`on('publish', …)`). */
-export interface GitSync extends Pick<Emitter<GitSyncEvents>, 'on' | 'once' | 'off'> {
-  /** Starts the loop (and the HTTP server when httpBind is set). With oneTime, resolves after the first successful sync and rejects when it gives up. */
-  start(): Promise<void>;
-  /** Stops within about a second: a running git is killed, nothing is half-published. */
-  stop(): Promise<void>;
-  /** Syncs now; calls coalesce (at most one running and one queued). Rejects when that sync fails. */
-  syncNow(reason?: string): Promise<void>;
-  /**
-   * Publishes a revision kept here (or fetched by hash) instead of the ref's and pins it until the
-   * ref moves or clearRollback(); no revision: the previous kept one. Rejects when it cannot.
-   */
-  rollback(revision?: string): Promise<RollbackResult>;
-  /** Ends a rollback and syncs the ref again; false when none was in effect. */
-  clearRollback(): Promise<boolean>;
-  /** JSON-able and redacted. */
-  status(): GitSyncStatus;
-  /** Removes every secret git-sync knows (URL credentials, password, password-file contents) from text. */
-  redact(text: string): string;
-  readonly registry: Registry;
-  /** Answers GET /, GET /status, GET /metrics (with httpMetrics), POST /sync, POST and DELETE /rollback; false for paths that are not its own. */
-  handleHttp(req: IncomingMessage, res: ServerResponse): boolean;
-  /** The address of the built-in server (useful with port 0), null without httpBind. */
-  httpAddress(): AddressInfo | null;
-}
-
-/** What a git-sync gets besides its options: where it logs, and whether anything reads its metrics. */
-export interface GitSyncRuntime {
-  logger?: Logger;
-  /**
-   * False when nothing will read the metrics (the bin without an HTTP server): none are kept and
-   * prom-client is never loaded; `registry` is then an empty one. Default true.
-   */
-  metrics?: boolean;
-}
+export type { GitSync, GitSyncRuntime } from './api.js';
 
 export function createGitSync(options: GitSyncOptions & GitSyncRuntime): GitSync {
   return new GitSyncRunner(options);
-}
-
-/**
- * Wait before the next sync. Without a cap (the default, as kubernetes/git-sync) it is always the
- * period. With `--max-sync-backoff`, failures back off: period × 2^(failures-1), at most the cap, so
- * a broken remote is not hammered every period while the last good revision stays published.
- */
-export function nextDelay(periodMs: number, consecutiveFailures: number, maxBackoffMs: number): number {
-  if (maxBackoffMs <= 0 || consecutiveFailures <= 0) return periodMs;
-  return Math.max(periodMs, backoffMs(consecutiveFailures, periodMs, maxBackoffMs));
 }
 
 /** The scheduler: runs syncOnce every period (or on demand), counts failures, backs off; SyncReport reports. */
@@ -134,86 +80,32 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private shapeRecorded = false;
 
   constructor(input: GitSyncOptions & GitSyncRuntime) {
-    const { logger, metrics = true, ...rest } = input;
-    const options = resolveOptions(rest);
-    const redactor = new Redactor();
-    // The URL as given: options.repo has its credentials taken out.
-    redactor.addUrl(rest.repo);
-    // The trigger secret is learnt now, before any app output passes through redact() (a read error is the trigger's to report).
-    if (options.triggerSecretFile)
-      void new SecretFile(options.triggerSecretFile, redactor).read().catch(() => {});
-    const log = redactingLogger(logger ?? silentLogger, redactor);
+    const base = gitSyncBase(input);
     // A listener that throws is the caller's bug: it is logged and the loop goes on.
     super((error, event) =>
-      log.error(`a '${event}' listener threw; syncing goes on`, { error: String(error) }),
+      base.logger.error(`a '${event}' listener threw; syncing goes on`, { error: String(error) }),
     );
-    this.options = options;
-    this.metrics = new SyncMetrics(metrics ? new (promClient().Registry)() : null);
-    this.redactor = redactor;
-    this.logger = log;
-    this.auth = new Auth(options, redactor);
-    this.layout = layoutFor(options.root, options.link);
-    this.state = initialStatus({
-      repo: redactor.redact(options.repo),
-      ref: options.ref,
-      root: this.layout.root,
-      link: this.layout.link,
-    });
-    const redact = (text: string) => redactor.redact(text);
-    const { registry } = this.metrics;
-    this.gate = options.prePublishExechookCommand
-      ? createGate({
-          command: options.prePublishExechookCommand,
-          timeoutMs: options.prePublishExechookTimeout,
-          registry,
-          logger: log,
-          redact,
-          stateFile: join(this.layout.gitDir, 'gitpaas-gate-rejected.json'),
-        })
-      : null;
-    this.pipeline = pipelineSteps({
-      gate: this.gate,
-      recycle: options.recycleWorktrees,
-      keep: options.keepRevisions,
-      registry,
-      logger: log,
-    });
-    const worktreeOf = (hash: string) => worktreePath(this.layout, hash);
-    this.hooks = hookRunners(options, worktreeOf, { registry, redactor, logger: log });
-    this.report = new SyncReport({
-      options,
-      layout: this.layout,
-      state: this.state,
-      metrics: this.metrics,
-      redactor,
-      logger: log,
+    const parts = wireParts(base, {
       events: this,
-      gate: this.gate,
-      pipeline: this.pipeline,
-      hooks: this.hooks,
-    });
-    const trigger = createTrigger({
-      ref: options.ref,
-      secretFile: options.triggerSecretFile,
-      redactor,
-      fanout: options.fanoutTargets,
       stopSignal: this.stopController.signal,
-      syncNow: (reason) => this.request(reason, true),
-      registry,
-      logger: log,
-    });
-    this.routes = gitSyncRoutes({
-      ready: () => this.state.ready,
-      status: () => this.status(),
-      metrics: options.httpMetrics && registry ? { registry, redact } : null,
-      trigger,
-    });
-    this.rollbacks = new Rollbacks({ layout: this.layout, state: this.state, events: this, logger: log });
-    addRollbackRoutes(this.routes, {
-      guard: createGuard(options.triggerSecretFile, log, redactor),
+      request: (reason, announced) => this.request(reason, announced),
       rollback: (revision) => this.rollback(revision),
-      clear: () => this.clearRollback(),
+      clearRollback: () => this.clearRollback(),
+      status: () => this.status(),
     });
+    this.options = parts.options;
+    this.redactor = parts.redactor;
+    this.logger = parts.logger;
+    this.metrics = parts.metrics;
+    this.auth = parts.auth;
+    this.layout = parts.layout;
+    this.state = parts.state;
+    this.gate = parts.gate;
+    this.pipeline = parts.pipeline;
+    this.hooks = parts.hooks;
+    this.report = parts.report;
+    this.routes = parts.routes;
+    this.rollbacks = parts.rollbacks;
   }
 
   get registry(): Registry {
@@ -342,16 +234,8 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       if (result === true) await this.prepareSpare();
       if (this.stopped) break;
       if (this.pending || this.rollbacks.queued) continue;
-      // A hash never moves: after it is published there is nothing to poll (kubernetes/git-sync idles too).
-      const ref = this.options.ref.toLowerCase();
-      const idle = result === true && HASH.test(ref) && this.state.publishedHash === ref;
-      const period = inInitialPhase(this.state)
-        ? (this.options.initPeriod ?? this.options.period)
-        : this.options.period;
-      const delay = idle
-        ? null
-        : nextDelay(period, this.state.consecutiveFailures, this.options.maxSyncBackoff);
-      this.state.state = idle ? 'idle' : 'waiting';
+      const delay = nextWait(this.options, this.state, result === true);
+      this.state.state = delay === null ? 'idle' : 'waiting';
       this.state.nextSyncAt = delay === null ? null : new Date(Date.now() + delay).toISOString();
       this.state.nextSyncDelayMs = delay;
       await this.sleep(delay);
