@@ -7,7 +7,8 @@
 //   and without the cache, against the original recipe: `git pull; sleep 1` + `dotnet watch run`.
 // Each push is announced with POST /sync (gitpaas) or found by the pull loop (the recipe); a
 // steady client (~100 req/s) counts the failed requests. p50/p95 over BENCH_PUSHES pushes
-// (default 5); ratios against the first row of each table. BENCH_JSON writes the results there.
+// (default 5); ratios against the first row of each table. BENCH_JSON writes the results there;
+// BENCH_APPS=express (or aspnet) runs one of the two tables.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { ratio } from './lib/report.mjs';
 import { freePort, GITPAAS } from './lib/tools.mjs';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 5);
+const APPS = (process.env.BENCH_APPS ?? 'express,aspnet').split(',');
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 const LIVE_TIMEOUT_MS = 180_000;
 const WATCHDOG_MS = 40 * 60_000;
@@ -236,6 +238,7 @@ const dotnetCode = (i) => ({
   marker: `"Hello v${i}"`,
 });
 const hasDotnet = (() => {
+  if (!APPS.includes('aspnet')) return false;
   try {
     execFileSync('dotnet', ['--version'], { stdio: 'ignore' });
     return true;
@@ -258,41 +261,46 @@ async function attempt(list, name, spec) {
   }
 }
 try {
-  const shared = mkdtempSync(join(tmpdir(), 'gitpaas-real-deps-'));
-  temps.add(shared);
-  writeFileSync(join(shared, 'package.json'), JSON.stringify({ dependencies: expressPkg.dependencies }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev'], { cwd: shared, stdio: 'ignore' });
-  const E = results.express;
-  await attempt(E, 'code-only push, no build (dependencies preinstalled)', {
-    app: 'express',
-    start: noBuild(shared),
-    change: codeOnly,
-    firstMarker: expressFirst,
-  });
-  await attempt(E, 'code-only push, detected install, cache', {
-    app: 'express',
-    start: detected([]),
-    change: codeOnly,
-    firstMarker: expressFirst,
-  });
-  await attempt(E, 'code-only push, detected install, no cache', {
-    app: 'express',
-    start: detected(['--build-cache=0']),
-    change: codeOnly,
-    firstMarker: expressFirst,
-  });
-  await attempt(E, 'dependency change, detected install, cache', {
-    app: 'express',
-    start: detected([]),
-    change: depChange,
-    firstMarker: expressFirst,
-  });
-  await attempt(E, 'dependency change, detected install, no cache', {
-    app: 'express',
-    start: detected(['--build-cache=0']),
-    change: depChange,
-    firstMarker: expressFirst,
-  });
+  if (APPS.includes('express')) {
+    const shared = mkdtempSync(join(tmpdir(), 'gitpaas-real-deps-'));
+    temps.add(shared);
+    writeFileSync(join(shared, 'package.json'), JSON.stringify({ dependencies: expressPkg.dependencies }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev'], {
+      cwd: shared,
+      stdio: 'ignore',
+    });
+    const E = results.express;
+    await attempt(E, 'code-only push, no build (dependencies preinstalled)', {
+      app: 'express',
+      start: noBuild(shared),
+      change: codeOnly,
+      firstMarker: expressFirst,
+    });
+    await attempt(E, 'code-only push, detected install, cache', {
+      app: 'express',
+      start: detected([]),
+      change: codeOnly,
+      firstMarker: expressFirst,
+    });
+    await attempt(E, 'code-only push, detected install, no cache', {
+      app: 'express',
+      start: detected(['--build-cache=0']),
+      change: codeOnly,
+      firstMarker: expressFirst,
+    });
+    await attempt(E, 'dependency change, detected install, cache', {
+      app: 'express',
+      start: detected([]),
+      change: depChange,
+      firstMarker: expressFirst,
+    });
+    await attempt(E, 'dependency change, detected install, no cache', {
+      app: 'express',
+      start: detected(['--build-cache=0']),
+      change: depChange,
+      firstMarker: expressFirst,
+    });
+  }
   if (hasDotnet) {
     const D = results.dotnet;
     const dotnetFirst = '"Hello from ASP.NET Core"';
@@ -314,7 +322,7 @@ try {
       change: dotnetCode,
       firstMarker: dotnetFirst,
     });
-  } else {
+  } else if (APPS.includes('aspnet')) {
     console.error('real-apps: dotnet is not installed; the ASP.NET Core table is skipped');
   }
 } finally {
