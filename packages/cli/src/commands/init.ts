@@ -45,7 +45,6 @@ const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export const initCommand = defineCommand({
   name: 'init',
-  summary: 'write Compose and Kubernetes files that deploy your repository',
   options: initOptions,
   help: {
     usage: 'gitpaas init [--repo <url>] [--dir <path>] [--force]',

@@ -51,7 +51,6 @@ export async function runUp(
 
 export const upCommand = defineCommand({
   name: 'up',
-  summary: 'sync a repository and run the app from it, switching revisions with zero downtime',
   options,
   help: {
     usage: 'gitpaas up --repo <url> [flags] -- <command…>',
