@@ -92,12 +92,17 @@ export async function idle(pid, seconds) {
 }
 
 /**
- * One load run: `connections` keep-alive connections for `seconds`; with `cpuOf`, also the CPU
- * time that process spent per answered request (µs).
+ * One load run: `connections` keep-alive connections for `seconds` (at most `rate` requests a
+ * second in all); with `cpuOf`, also the CPU time that process spent per answered request (µs).
  */
-export async function load(port, path, { connections, seconds, cpuOf }) {
+export async function load(port, path, { connections, seconds, cpuOf, rate }) {
   const before = cpuOf ? await cpuMs(cpuOf) : 0;
-  const result = await autocannon({ url: `http://127.0.0.1:${port}${path}`, connections, duration: seconds });
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    connections,
+    duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
+  });
   const cpu = cpuOf ? (await cpuMs(cpuOf)) - before : null;
   return {
     rps: result.requests.average,

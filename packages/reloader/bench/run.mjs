@@ -25,11 +25,15 @@ const SECTIONS = (process.env.BENCH_SECTIONS ?? 'proxy,switch,idle').split(',');
 const CONNECTIONS = 50;
 const FLIPS = 5;
 const IDLE_S = 10;
+// The paced run measures the latency a target adds where the app is not saturated (a quarter of
+// its capacity): at saturation p99 is the app's queue, whatever is in front of it.
 const WORKLOADS = [
-  { name: 'hello-world', path: '/' },
-  { name: '100 KB answers', path: '/100k' },
-  { name: '1 ms CPU handler', path: '/cpu' },
-];
+  { name: 'hello-world', path: '/', connections: CONNECTIONS },
+  { name: '100 KB answers', path: '/100k', connections: CONNECTIONS },
+  { name: '1 ms CPU handler', path: '/cpu', connections: CONNECTIONS },
+  { name: '1 ms CPU handler, paced at 250 req/s', path: '/cpu', connections: 10, rate: 250 },
+].filter((w) => !process.env.BENCH_WORKLOADS || process.env.BENCH_WORKLOADS.split(',').includes(w.path));
+const ONLY = process.env.BENCH_TARGETS?.split(',');
 
 const BEFORE = process.env.BENCH_BEFORE;
 const node = process.execPath;
@@ -55,6 +59,7 @@ async function proxySection() {
   const app = start(node, [APP], { PORT: String(appPort) });
   const targets = [{ name: 'direct', port: appPort, pid: app.pid }];
   const add = async (name, command, args, env = {}) => {
+    if (ONLY && !ONLY.includes(name)) return;
     const port = await freePort();
     const child = start(command, args(port), { ...env, PORT: String(port) });
     targets.push({ name, port, pid: child.pid });
@@ -84,7 +89,8 @@ async function proxySection() {
         const url = target.port;
         await load(url, workload.path, { connections: 10, seconds: 1 }); // warm-up
         const run = await load(url, workload.path, {
-          connections: CONNECTIONS,
+          connections: workload.connections,
+          rate: workload.rate,
           seconds: SECONDS,
           cpuOf: target.name === 'direct' ? undefined : target.pid,
         });
@@ -97,8 +103,8 @@ async function proxySection() {
   results.proxy = {};
   for (const workload of WORKLOADS) {
     const byTarget = runs[workload.name];
-    const ratio = (name, base, key = 'rps') =>
-      median(byTarget[name].map((run, round) => run[key] / byTarget[base][round][key]));
+    const ratio = (name, base) =>
+      byTarget[base] ? median(byTarget[name].map((run, round) => run.rps / byTarget[base][round].rps)) : null;
     const rows = targets.map(({ name }) => {
       const own = byTarget[name];
       const p99 = median(own.map((run) => run.p99));
@@ -120,7 +126,7 @@ async function proxySection() {
       ]),
     );
     table(
-      `${workload.name} (GET ${workload.path}, ${CONNECTIONS} connections, ${SECONDS} s × ${ROUNDS} rounds; medians, ratios per round)`,
+      `${workload.name} (GET ${workload.path}, ${workload.connections} connections, ${SECONDS} s × ${ROUNDS} rounds; medians, ratios per round)`,
       [
         'target',
         'req/s',
