@@ -2,7 +2,8 @@
 # The container tier (`pnpm test:e2e`): builds the gitpaas images from this workspace on a base
 # made without any image registry, then runs the reference deployments for real against a git
 # daemon on 127.0.0.1: (a) Docker Compose, (b) the Kubernetes manifests (rendered, validated,
-# then run by `podman kube play`), (c) teardown. Needs root on Debian bookworm; never creates a
+# then run by `podman kube play`: one pod, then three replicas converging through
+# --trigger-fanout), (c) a real API server, (d) teardown. Needs root on Debian bookworm; never creates a
 # bridge network (dockerd without bridge, host networking everywhere). Prints "N passed, M failed"
 # and writes $GITPAAS_REPORT_DIR/e2e.json when that is set; exits 1 on any failure.
 # Recipe and pitfalls: /work/shared/notes/containers.md.
@@ -27,10 +28,22 @@ GIT_USER=gitpaas-e2e
 COMPOSE_APP_PORT=19080
 COMPOSE_SYNC_PORT=19081
 COMPOSE_STATUS_PORT=19091
+DOTNET_APP_PORT=19280
+DOTNET_SYNC_PORT=19281
+DOTNET_STATUS_PORT=19291
+DOTNET_PROJECT=gitpaas-e2e-dotnet
+APP_DOTNET_IMAGE=localhost/gitpaas/app-dotnet:local
+# the .NET variant runs where this machine has a .NET SDK to copy into the image
+DOTNET_SDK=
+if command -v dotnet >/dev/null; then DOTNET_SDK=$(dirname "$(readlink -f "$(command -v dotnet)")"); fi
 POD_APP_PORT=19180 # fixed in deploy/k8s/overlays/podman-ci
 POD_SYNC_PORT=19181
 POD_STATUS_PORT=19190
 POD=gitpaas-ci # the Pod of overlays/podman-ci; podman names its containers <pod>-<container>
+# three replicas of that Pod on one host network: a port of each kind per replica (replicas-ci.mjs)
+REPLICA_SYNC_PORTS=19291,19292,19293
+REPLICA_APP_PORTS=19281,19282,19283
+REPLICA_STATUS_PORTS=19271,19272,19273
 REPO_URL=git://127.0.0.1:$GIT_PORT/app.git
 HTTP_REPO_URL=http://127.0.0.1:$GIT_HTTP_PORT/app.git # basic auth: $GIT_USER + secrets/git-password
 
@@ -40,7 +53,9 @@ DOCKERD_PID=
 GITD_PID=
 GITHTTP_PID=
 COMPOSE_FILE_CI=
+DOTNET_FILE_CI=
 K8S_CI=
+K8S_REPLICAS=
 FINISHED=
 T_ALL=$(date +%s)
 
@@ -108,7 +123,9 @@ install_packages() {
 ports_free() {
   local port busy=0
   for port in "$GIT_PORT" "$GIT_HTTP_PORT" "$COMPOSE_APP_PORT" "$COMPOSE_SYNC_PORT" "$COMPOSE_STATUS_PORT" \
-    "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT" "$KUBE_ETCD_PORT" "$((KUBE_ETCD_PORT + 1))" "$KUBE_API_PORT"; do
+    "$DOTNET_APP_PORT" "$DOTNET_SYNC_PORT" "$DOTNET_STATUS_PORT" \
+    "$POD_APP_PORT" "$POD_SYNC_PORT" "$POD_STATUS_PORT" "$KUBE_ETCD_PORT" "$((KUBE_ETCD_PORT + 1))" "$KUBE_API_PORT" \
+    ${REPLICA_SYNC_PORTS//,/ } ${REPLICA_APP_PORTS//,/ } ${REPLICA_STATUS_PORTS//,/ }; do
     if [ -n "$(ss -Hltn "sport = :$port")" ]; then
       echo "port $port is in use on this machine; stop what listens there (ss -ltnp 'sport = :$port')"
       busy=1
@@ -151,7 +168,8 @@ build_base() {
 
 build_images() {
   local line
-  bash "$DEPLOY/images/build.sh" --base "$BASE_IMAGE" --prefix localhost/gitpaas/ --tag local >"$LOGS/images.txt" || return 1
+  bash "$DEPLOY/images/build.sh" --base "$BASE_IMAGE" --prefix localhost/gitpaas/ --tag local \
+    ${DOTNET_SDK:+--dotnet "$DOTNET_SDK"} >"$LOGS/images.txt" || return 1
   while read -r image bytes; do
     line="image size: $image $((bytes / 1000000)) MB (base $BASE_IMAGE: $(($(docker image inspect -f '{{.Size}}' "$BASE_IMAGE") / 1000000)) MB)"
     echo "SHOW $line"
@@ -169,8 +187,17 @@ make_repo() {
     cp -r "$ROOT/examples/hello/." "$WORK/src/" &&
     git_in add -A && git_in commit -q -m "hello" &&
     git_in remote add origin "$WORK/repos/app.git" &&
-    git_in push -q origin main
+    git_in push -q origin main || return 1
+  [ -n "$DOTNET_SDK" ] || return 0
+  git init -q --bare -b main "$WORK/repos/app-dotnet.git" &&
+    git init -q -b main "$WORK/dotnet" &&
+    cp -r "$ROOT/examples/aspnet/." "$WORK/dotnet/" &&
+    dotnet_in add -A && dotnet_in commit -q -m "aspnet" &&
+    dotnet_in remote add origin "$WORK/repos/app-dotnet.git" &&
+    dotnet_in push -q origin main
 }
+
+dotnet_in() { git -C "$WORK/dotnet" -c user.name=gitpaas-e2e -c user.email=e2e@localhost "$@"; }
 
 # the same repository two ways: git:// for the pod, HTTP with basic auth for Compose
 start_git_servers() {
@@ -256,7 +283,6 @@ compose_render() {
     cd "$DEPLOY/compose" &&
       GITPAAS_REPO=$HTTP_REPO_URL GITPAAS_REF=main GITPAAS_PERIOD=2s GITPAAS_USERNAME=$GIT_USER \
         GITPAAS_PASSWORD_SECRET=$WORK/secrets/git-password GITPAAS_PASSWORD_FILE=/run/secrets/git-password \
-        GITPAAS_BUILD="npm install --omit=dev --no-audit --no-fund" \
         GITPAAS_TRIGGER_SECRET=$WORK/secrets/trigger-secret GITPAAS_TRIGGER_SECRET_FILE=/run/secrets/trigger-secret \
         CI_APP_PORT=$COMPOSE_APP_PORT CI_GITSYNC_PORT=$COMPOSE_SYNC_PORT CI_RELOADER_STATUS_PORT=$COMPOSE_STATUS_PORT \
         docker-compose -f compose.yaml -f compose.ci.yaml config
@@ -331,6 +357,48 @@ compose_webhook() {
   [ "$bad" = "401 unauthorized" ] && [ "$good" = "202 accepted" ]
 }
 
+# request METHOD URL BODY [SECRET] : a request signed with SECRET (X-Gitpaas-Signature) when
+# given; prints "<http status> <outcome>"
+request() {
+  local sig=()
+  [ -z "${4:-}" ] || sig=(-H "x-gitpaas-signature: sha256=$(printf '%s' "$3" | openssl dgst -sha256 -hmac "$4" | sed 's/^.* //')")
+  curl -sS -o "$WORK/answer.json" -w '%{http_code}' --max-time 120 -X "$1" "${sig[@]}" --data "$3" "$2"
+  printf ' %s\n' "$(node -e 'try{console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).outcome)}catch{console.log("-")}' "$WORK/answer.json")"
+}
+
+# noops_past PORT N : git-sync has done more than N syncs that published nothing
+noops_past() { [ "$(sync_count "$1" noop)" -gt "$2" ]; }
+
+# the dashboard is on the reloader's status port; a rollback sent there is passed on to git-sync,
+# which wants the trigger secret (the request reaches it from another container), publishes the
+# first revision, and keeps it live across polls
+compose_rollback() {
+  local url=http://127.0.0.1:$COMPOSE_STATUS_PORT unsigned signed noops page logs
+  # read whole, then matched: `curl | grep -q` fails under pipefail when grep stops reading early
+  page=$(curl -fsS --max-time 5 -H 'accept: text/html' "$url/") || return 1
+  [[ $page == *'<title>gitpaas</title>'* ]] || {
+    echo "no dashboard at $url/"
+    return 1
+  }
+  unsigned=$(request POST "$url/rollback" "{\"revision\":\"$H1\"}")
+  signed=$(request POST "$url/rollback" "{\"revision\":\"$H1\"}" "$(cat "$WORK/secrets/trigger-secret")")
+  echo "POST /rollback through the reloader: unsigned -> $unsigned, signed -> $signed"
+  [ "$unsigned" = "401 unauthorized" ] && [ "$signed" = "200 rolled-back" ] || return 1
+  wait_until 120 serves "$COMPOSE_APP_PORT" "$H1" || {
+    echo "expected revision $H1, got $(revision_at "$COMPOSE_APP_PORT")"
+    compose logs --tail=40
+    return 1
+  }
+  noops=$(sync_count "$COMPOSE_SYNC_PORT" noop)
+  keeps_serving "$COMPOSE_APP_PORT" "$H1" 60 noops_past "$COMPOSE_SYNC_PORT" $((noops + 2)) || return 1
+  [ "$(json_at "$url/api/state" 'j.sync.pinned.hash')" = "$H1" ] || return 1
+  logs=$(curl -fsS --max-time 5 "$url/logs") || return 1
+  [[ $logs == *' out hello '* ]] || {
+    echo "GET /logs shows no output of the app: $logs"
+    return 1
+  }
+}
+
 # the password reached git (authenticated fetches) but none of what the deployment shows
 compose_no_leak() {
   local password shown
@@ -356,6 +424,74 @@ compose_down() {
   local left
   left=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")
   left+=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
+  [ -z "$left" ] || {
+    echo "left behind: $left"
+    return 1
+  }
+}
+
+# ---------------------------------------------------------------- (a2) Compose, the .NET variant
+
+dcompose() { docker-compose -p "$DOTNET_PROJECT" -f "$DOTNET_FILE_CI" "$@"; }
+
+dotnet_render() {
+  DOTNET_FILE_CI=$WORK/compose.dotnet.rendered.yaml
+  (
+    cd "$DEPLOY/compose" &&
+      GITPAAS_REPO=http://127.0.0.1:$GIT_HTTP_PORT/app-dotnet.git GITPAAS_REF=main GITPAAS_PERIOD=2s \
+        GITPAAS_USERNAME=$GIT_USER \
+        GITPAAS_PASSWORD_SECRET=$WORK/secrets/git-password GITPAAS_PASSWORD_FILE=/run/secrets/git-password \
+        CI_APP_IMAGE=$APP_DOTNET_IMAGE \
+        CI_APP_PORT=$DOTNET_APP_PORT CI_GITSYNC_PORT=$DOTNET_SYNC_PORT CI_RELOADER_STATUS_PORT=$DOTNET_STATUS_PORT \
+        docker-compose -f compose.yaml -f compose.dotnet.yaml -f compose.ci.yaml config
+  ) | node "$HERE/compose-ci.mjs" >"$DOTNET_FILE_CI"
+}
+
+# dotnet_field PORT FIELD : a field of what the ASP.NET Core app on 127.0.0.1:PORT answers on /
+dotnet_field() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$1/" |
+    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$2"
+}
+dotnet_message() { dotnet_field "$1" message; }
+dotnet_serves() { [ "$(dotnet_field "$1" revision)" = "$2" ]; }
+
+dotnet_up() {
+  local first
+  first=$(dotnet_in rev-parse HEAD)
+  grep -q "$APP_DOTNET_IMAGE" "$DOTNET_FILE_CI" || {
+    echo "the rendered file does not run $APP_DOTNET_IMAGE"
+    return 1
+  }
+  dcompose up -d || return 1
+  # the first revision: restore + publish inside the container (tens of seconds on 2 cores)
+  wait_until 300 dotnet_serves "$DOTNET_APP_PORT" "$first" || {
+    dcompose ps
+    dcompose logs --tail=60 app
+    return 1
+  }
+  echo "serves $first: $(dotnet_message "$DOTNET_APP_PORT")"
+}
+
+dotnet_push_live() {
+  local hash
+  sed -i 's/Hello from ASP.NET Core/Hello again from ASP.NET Core/' "$WORK/dotnet/Program.cs"
+  dotnet_in commit -q -am "change the greeting" && dotnet_in push -q origin main || return 1
+  hash=$(dotnet_in rev-parse HEAD)
+  wait_until 300 dotnet_serves "$DOTNET_APP_PORT" "$hash" || {
+    dcompose logs --tail=60 app
+    return 1
+  }
+  echo "serves $hash: $(dotnet_message "$DOTNET_APP_PORT")"
+  [ "$(json_at "http://127.0.0.1:$DOTNET_STATUS_PORT/status" "j.current.setup.cache")" = hit ] || {
+    echo "the code-only push restored again: $(json_at "http://127.0.0.1:$DOTNET_STATUS_PORT/status" "JSON.stringify(j.current.setup)")"
+    return 1
+  }
+}
+
+dotnet_down() {
+  dcompose down -v || return 1
+  local left
+  left=$(docker ps -aq --filter "label=com.docker.compose.project=$DOTNET_PROJECT")
   [ -z "$left" ] || {
     echo "left behind: $left"
     return 1
@@ -429,6 +565,17 @@ pod_broken_push() {
   }
 }
 
+# from the pod's own loopback (as kubectl port-forward arrives) no secret is needed: the
+# previous revision, still kept, is published again and pinned while the broken one stays out
+pod_rollback() {
+  local answer
+  answer=$(request POST "http://127.0.0.1:$POD_STATUS_PORT/rollback" '')
+  echo "POST /rollback through the reloader -> $answer"
+  [ "$answer" = "200 rolled-back" ] || return 1
+  keeps_serving "$POD_APP_PORT" "$H5" 60 published_is "$POD_SYNC_PORT" "$H5" || return 1
+  [ "$(json_at "http://127.0.0.1:$POD_SYNC_PORT/status" 'j.pinned.hash')" = "$H5" ]
+}
+
 pod_hardened() {
   local c got
   for c in git-sync app; do
@@ -440,8 +587,9 @@ pod_hardened() {
   podman healthcheck run "$POD-app" && podman healthcheck run "$POD-git-sync"
 }
 
-pod_down() {
-  podman kube down "$K8S_CI" || return 1
+# kube_down FILE : podman kube down, then nothing of podman's may be left
+kube_down() {
+  podman kube down "$1" || return 1
   local left
   left="$(podman ps -aq)$(podman pod ps -q)$(podman volume ls -q)"
   [ -z "$left" ] || {
@@ -449,6 +597,88 @@ pod_down() {
     return 1
   }
 }
+
+# three replicas: podman 4.3 has no Service DNS and one host network, so replicas-ci.mjs makes
+# three copies of the CI Pod with their own ports, each naming all three in --trigger-fanout
+replicas_up() {
+  local port
+  mkdir -p "$WORK/trigger" && cp "$WORK/secrets/trigger-secret" "$WORK/trigger/secret" &&
+    chmod 0755 "$WORK/trigger" && chmod 0644 "$WORK/trigger/secret" || return 1
+  K8S_REPLICAS=$WORK/k8s-replicas.yaml
+  kubectl kustomize "$DEPLOY/k8s/overlays/podman-ci" |
+    node "$HERE/replicas-ci.mjs" "$WORK/trigger" "$REPLICA_SYNC_PORTS" "$REPLICA_APP_PORTS" "$REPLICA_STATUS_PORTS" \
+      >"$K8S_REPLICAS" || return 1
+  H7=$(commit_message "replicas") || return 1
+  podman kube play --network host "$K8S_REPLICAS" || return 1
+  for port in ${REPLICA_APP_PORTS//,/ }; do
+    wait_until 120 serves "$port" "$H7" || {
+      echo "expected revision $H7 on 127.0.0.1:$port, got $(revision_at "$port")"
+      podman ps -a
+      return 1
+    }
+  done
+  echo "all three serve $H7"
+}
+
+# metric_of PORT SERIES : a series of git-sync's /metrics, e.g. 'gitpaas_trigger_fanout_total{result="ok"}'
+metric_of() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$1/metrics" | awk -v want="$2" '$1 == want { n = $2 } END { print n + 0 }'
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# field_of URL NAME : a string field of a JSON answer, without starting node (cheap to poll)
+field_of() {
+  curl -fsS --max-time 2 "$1" 2>/dev/null | tr -d '\n' | sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p"
+}
+
+# since_all T0 HASH PATH FIELD PORTS : polls every 0.1 s until FIELD at PATH is HASH on every port
+# (30 s at most); prints the ms from T0 at which each port got there, in the order of PORTS
+since_all() {
+  local t0=$1 hash=$2 path=$3 field=$4 port left deadline=$(($(date +%s) + 30))
+  declare -A at=()
+  left=${5//,/ }
+  while [ -n "$left" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    for port in $left; do
+      [ "$(field_of "http://127.0.0.1:$port$path" "$field")" = "$hash" ] && at[$port]=$(($(now_ms) - t0))
+    done
+    left=$(for port in ${5//,/ }; do [ -n "${at[$port]:-}" ] || printf '%s ' "$port"; done)
+    [ -z "$left" ] || sleep 0.1
+  done
+  for port in ${5//,/ }; do printf '%s ' "${at[$port]:-never}"; done
+}
+
+# the period is 1h: only the delivery to the second replica, re-sent by it, can move the others
+replicas_fanout() {
+  local t0 got port published served origin=${REPLICA_SYNC_PORTS#*,}
+  origin=${origin%%,*}
+  H8=$(commit_message "fanned out") || return 1
+  t0=$(now_ms)
+  got=$(post_push "$origin" "$(cat "$WORK/trigger/secret")")
+  [ "$got" = "202 accepted" ] || {
+    echo "POST /sync to 127.0.0.1:$origin answered $got"
+    return 1
+  }
+  published=$(since_all "$t0" "$H8" /status publishedHash "$REPLICA_SYNC_PORTS")
+  served=$(since_all "$t0" "$H8" /version revision "$REPLICA_APP_PORTS")
+  echo "one delivery to the second replica: published after ${published% } ms, served after ${served% } ms (each replica)" |
+    tee "$LOGS/fanout.txt"
+  case "$published $served" in *never*) return 1 ;; esac
+  got=$(metric_of "$origin" 'gitpaas_trigger_fanout_total{result="ok"}')
+  [ "$got" -eq 2 ] || {
+    echo "the replica on $origin counted $got fan-outs that reached a peer, expected 2"
+    return 1
+  }
+  for port in ${REPLICA_SYNC_PORTS//,/ }; do
+    [ "$port" = "$origin" ] && continue
+    got=$(metric_of "$port" 'gitpaas_trigger_requests_total{outcome="accepted"}')
+    [ "$got" -eq 1 ] || {
+      echo "the replica on $port accepted $got deliveries, expected the one re-sent to it"
+      return 1
+    }
+  done
+}
+
 
 # ---------------------------------------------------------------- (c) a real API server
 
@@ -487,7 +717,9 @@ teardown_clean() {
 cleanup() {
   set +e
   [ -n "$COMPOSE_FILE_CI" ] && [ -n "$(command -v docker-compose)" ] && compose down -v >/dev/null 2>&1
+  [ -n "$DOTNET_FILE_CI" ] && [ -n "$(command -v docker-compose)" ] && dcompose down -v >/dev/null 2>&1
   [ -n "$K8S_CI" ] && podman kube down "$K8S_CI" >/dev/null 2>&1
+  [ -n "$K8S_REPLICAS" ] && podman kube down "$K8S_REPLICAS" >/dev/null 2>&1
   local pid
   for pid in "$GITD_PID" "$GITHTTP_PID"; do
     [ -n "$pid" ] || continue
@@ -535,6 +767,8 @@ H3=''
 H4=''
 H5=''
 H6=''
+H7=''
+H8=''
 
 say "(a) Docker Compose"
 check "compose: CI file renders from compose.yaml + compose.ci.yaml, host network only" compose_render
@@ -544,9 +778,21 @@ check "compose: both containers run as 1000:1000 on a read-only root, no bridge 
 check "compose: a pushed commit goes live" compose_push_live
 check "compose: a broken push is published but never switched to; the old revision keeps answering" \
   compose_broken_push
+check "compose: the dashboard's POST /rollback reaches git-sync signed; the first revision goes live and holds" \
+  compose_rollback
 check "compose: POST /sync checks signatures with the trigger secret from a Compose secret" compose_webhook
 check "compose: the git password never shows in logs, status or metrics" compose_no_leak
 check "compose: down -v removes the containers and the volume" compose_down
+
+if [ -n "$DOTNET_SDK" ]; then
+  say "(a2) Compose, the .NET variant (an ASP.NET Core app; SDK copied from $DOTNET_SDK)"
+  check "compose (.NET): compose.yaml + compose.dotnet.yaml + compose.ci.yaml render, host network only" dotnet_render
+  check "compose (.NET): the app image with the .NET SDK restores, publishes and serves the first revision" dotnet_up
+  check "compose (.NET): a code-only push goes live without restoring again" dotnet_push_live
+  check "compose (.NET): down -v removes the containers and the volumes" dotnet_down
+else
+  say "(a2) Compose, the .NET variant: skipped (no dotnet on this machine to copy into the image)"
+fi
 
 say "(b) Kubernetes"
 check "k8s: deploy/k8s renders and validates (schema, unknown fields, non-root)" k8s_valid k8s
@@ -557,8 +803,15 @@ check "podman: init container publishes the first revision, the app serves it" p
 check "podman: the sidecar's poll brings a pushed commit live" pod_push_live
 check "podman: a broken push is published but never switched to; the old revision keeps answering" \
   pod_broken_push
+check "podman: POST /rollback from the pod's loopback publishes the previous kept revision and pins it" \
+  pod_rollback
 check "podman: securityContext applied (1000:1000, read-only root), liveness checks pass" pod_hardened
-check "podman: kube down removes the pod, its containers and emptyDir volumes" pod_down
+check "podman: kube down removes the pod, its containers and emptyDir volumes" kube_down "$K8S_CI"
+check "podman: three replicas (copies of the pod, a port each) come up serving the newest revision" replicas_up
+check "podman: one signed delivery to one replica is re-sent to the others (--trigger-fanout): all three go live" \
+  replicas_fanout
+[ -f "$LOGS/fanout.txt" ] && sed 's/^/     /' "$LOGS/fanout.txt"
+check "podman: kube down removes the replicas" kube_down "$K8S_REPLICAS"
 
 say "(c) a real Kubernetes API server"
 setup "API server: etcd + kube-apiserver on 127.0.0.1" kube_start

@@ -40,8 +40,18 @@ describe('compose.yaml', () => {
       expect(result.status, result.stderr).toBe(0);
       const config = parse(result.stdout);
       expect(config.services['git-sync'].environment.GITSYNC_REPO).toMatch(/^https:\/\//);
-      expect(config.services.app.command).toBe('npm start');
-      expect(config.services.app.ports).toEqual([expect.objectContaining({ published: 5000, target: 8080 })]);
+      // No command, build or ready path: detected per revision, ready on a TCP connect.
+      expect(config.services.app.command).toBeUndefined();
+      expect(config.services.app.environment).toMatchObject({
+        APP_COMMAND: '',
+        GITPAAS_BUILD: '',
+        GITPAAS_READY_PATH: '',
+      });
+      expect(config.services.app.volumes).toContain('state:/var/lib/gitpaas:rw');
+      expect(config.services.app.ports).toEqual([
+        expect.objectContaining({ published: 5000, target: 8080 }),
+        '127.0.0.1:9090:9090/tcp',
+      ]);
     },
   );
 
@@ -64,17 +74,35 @@ describe('compose.yaml', () => {
 
   it('runs git-sync and the app from one named volume, the app only after the first sync', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['app', 'git-sync']);
-    expect(Object.keys(compose.volumes)).toEqual(['git']);
-    for (const service of Object.values<Yaml>(compose.services))
-      expect(service.volumes).toEqual(['git:/git']);
+    expect(Object.keys(compose.volumes)).toEqual(['git', 'state']);
+    expect(compose.services['git-sync'].volumes).toEqual(['git:/git']);
+    // the app's state dir (ledger, dependency cache) is a volume of its own, outliving the container
+    expect(compose.services.app.volumes).toEqual(['git:/git', 'state:/var/lib/gitpaas']);
+    expect(compose.services.app.environment.GITPAAS_STATE_DIR).toBe('/var/lib/gitpaas');
     expect(compose.services.app.depends_on).toEqual({ 'git-sync': { condition: 'service_healthy' } });
     expect(compose.services['git-sync'].healthcheck.test.join(' ')).toMatch(/curl -fsS .*\/"?$/);
   });
 
-  it('publishes port 5000 to the reloader, which listens on 8080', () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
-    expect(compose.services.app.ports).toEqual(['${GITPAAS_PUBLISH:-5000}:8080']);
+  it('publishes port 5000 to the reloader, which listens on 8080, and the dashboard on loopback', () => {
+    expect(compose.services.app.ports).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+      '${GITPAAS_PUBLISH:-5000}:8080',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+      '${GITPAAS_DASHBOARD_PUBLISH:-127.0.0.1:9090}:9090',
+    ]);
     expect(compose.services.app.environment.GITPAAS_PORT).toBe('8080');
+    expect(compose.services.app.environment.GITPAAS_HTTP_BIND).toBe('0.0.0.0:9090');
+  });
+
+  it('lets the dashboard reach git-sync, which keeps revisions to roll back to', () => {
+    expect(compose.services.app.environment.GITPAAS_SYNC_URL).toBe('http://git-sync:8081');
+    expect(compose.services['git-sync'].environment.GITSYNC_KEEP_REVISIONS).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+      '${GITPAAS_KEEP_REVISIONS:-5}',
+    );
+    expect(ci.services.app.environment.GITPAAS_SYNC_URL).toBe(
+      `http://${ci.services['git-sync'].environment.GITSYNC_HTTP_BIND}`,
+    );
   });
 
   it('runs every service as uid 1000, read-only, with a tmpfs /tmp and a restart policy', () => {
@@ -112,8 +140,9 @@ describe('compose.yaml', () => {
       ...Object.keys(ci.services['git-sync'].environment),
     ];
     for (const env of envs) expect(gitSync, env).toContain(flagOfEnv(env, 'GITSYNC_'));
+    // APP_COMMAND is the entrypoint's (gitpaas-app), not a reloader flag
     for (const env of [
-      ...Object.keys(compose.services.app.environment),
+      ...Object.keys(compose.services.app.environment).filter((name) => name !== 'APP_COMMAND'),
       ...Object.keys(ci.services.app.environment),
     ]) {
       expect(reloader, env).toContain(flagOfEnv(env, 'GITPAAS_'));
@@ -141,7 +170,7 @@ describe('compose.ci.yaml and compose-ci.mjs', () => {
     expect(Object.keys(ci.services).sort()).toEqual(Object.keys(compose.services).sort());
     for (const service of Object.values<Yaml>(ci.services)) {
       expect(service.network_mode).toBe('host');
-      expect(service.image).toMatch(/^localhost\/gitpaas\/.+:local$/);
+      expect(service.image).toMatch(/^(\$\{CI_APP_IMAGE:-)?localhost\/gitpaas\/[^:]+:local\}?$/);
     }
   });
 
@@ -163,4 +192,38 @@ describe('compose.ci.yaml and compose-ci.mjs', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/service b is not on the host network/);
   });
+});
+
+describe('compose.dotnet.yaml (the .NET variant)', () => {
+  const dotnet = readYaml('compose/compose.dotnet.yaml');
+
+  it('only swaps the app image for the one with the .NET SDK (and gives dotnet a writable home)', () => {
+    expect(Object.keys(dotnet.services)).toEqual(['app']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+    expect(dotnet.services.app.image).toBe('${APP_DOTNET_IMAGE:-ghcr.io/gitpaas/app-dotnet:0.1.0}');
+    expect(dotnet.services.app.environment).toEqual({ DOTNET_CLI_HOME: '/tmp' });
+  });
+
+  it.skipIf(!hasCompose)(
+    `docker-compose merges it over compose.yaml: the .NET image, published on 5000, detection as in the base${hasCompose ? '' : ' (skipped: docker-compose is not installed)'}`,
+    () => {
+      const result = spawnSync(
+        'docker-compose',
+        ['--env-file', '.env.example', '-f', 'compose.yaml', '-f', 'compose.dotnet.yaml', 'config'],
+        { cwd: COMPOSE_DIR, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+      );
+      expect(result.status, result.stderr).toBe(0);
+      const app = parse(result.stdout).services.app;
+      expect(app.image).toBe('ghcr.io/gitpaas/app-dotnet:0.1.0');
+      expect(app.ports).toEqual([
+        expect.objectContaining({ published: 5000, target: 8080 }),
+        '127.0.0.1:9090:9090/tcp',
+      ]);
+      expect(app.environment).toMatchObject({
+        APP_COMMAND: '',
+        GITPAAS_BUILD: '',
+        GITPAAS_STATE_DIR: '/var/lib/gitpaas',
+      });
+    },
+  );
 });

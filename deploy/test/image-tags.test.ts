@@ -9,6 +9,17 @@ const IMAGES = [
   { image: 'ghcr.io/gitpaas/git-sync', pkg: 'git-sync' },
   { image: 'ghcr.io/gitpaas/app', pkg: 'reloader' },
 ];
+
+it('ghcr.io/gitpaas/app-dotnet is deployed at the version of @gitpaas/reloader', () => {
+  const version = versionOf('reloader');
+  for (const file of ['compose/compose.dotnet.yaml', 'compose/.env.example']) {
+    const tags = [
+      ...readFileSync(join(DEPLOY, file), 'utf8').matchAll(/ghcr\.io\/gitpaas\/app-dotnet:([\w.-]+)/g),
+    ];
+    expect(tags.length, file).toBeGreaterThan(0);
+    for (const [, tag] of tags) expect(tag, file).toBe(version);
+  }
+});
 const TEXT_FILES = ['compose/compose.yaml', 'compose/.env.example', 'compose/README.md'];
 const KUSTOMIZATIONS = ['k8s/base/kustomization.yaml', 'k8s/overlays/example/kustomization.yaml'];
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     async (dir) => {
       const results = await validateManifests(kustomize(dir));
       const runs = dir.endsWith('podman-ci') ? 'Pod' : 'Deployment';
-      expect(results.map((r) => r.kind).sort()).toEqual(['ConfigMap', runs, 'Service']);
+      expect(results.map((r) => r.kind).sort()).toEqual(['ConfigMap', runs, 'Service', 'Service']);
       for (const r of results) expect(r.errors, `${r.kind}/${r.name}`).toEqual([]);
     },
   );
@@ -90,7 +91,8 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
       ).toContain('/tmp');
     }
     for (const c of pod.containers) expect(c.livenessProbe, c.name).toBeDefined();
-    expect(byName(pod.containers, 'app').readinessProbe.httpGet.path).toBe('/healthz');
+    // Ready for any app: the reloader's own /ready (a release is live), not a path of the app.
+    expect(byName(pod.containers, 'app').readinessProbe.httpGet).toEqual({ path: '/ready', port: 9090 });
   });
 
   it('deploy/k8s: the sidecar retries forever with backoff and keeps old worktrees past the drain', () => {
@@ -108,6 +110,16 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     );
   });
 
+  it('deploy/k8s: the dashboard reaches the sidecar in the pod, which keeps revisions to roll back to', () => {
+    const pod = deployment('k8s').spec.template.spec;
+    const sync = envOf(byName(pod.containers, 'git-sync'));
+    const app = envOf(byName(pod.containers, 'app'));
+    expect(Number(sync.GITSYNC_KEEP_REVISIONS)).toBeGreaterThan(0);
+    expect(app.GITPAAS_SYNC_URL).toBe(`http://127.0.0.1${sync.GITSYNC_HTTP_BIND}`);
+    const service = render('k8s').find((o) => o.kind === 'Service');
+    expect(service.spec.ports.map((p: Yaml) => p.targetPort)).toEqual(['http', 'sync', 'status']);
+  });
+
   it.each(DIRS)('%s sets only real flags of git-sync and the reloader', (dir) => {
     const objs = render(dir);
     const gitSync = flagNames('git-sync');
@@ -123,6 +135,48 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     }
   });
 
+  it('deploy/k8s: a headless Service lists every pod, ready or not, at the sync port', () => {
+    const objs = render('k8s');
+    const d = objs.find((o) => o.kind === 'Deployment');
+    const headless = objs.find((o) => o.kind === 'Service' && o.spec.clusterIP === 'None');
+    expect(headless.spec.publishNotReadyAddresses).toBe(true);
+    expect(headless.spec.selector).toEqual(d.spec.selector.matchLabels);
+    expect(d.spec.template.metadata.labels).toMatchObject(headless.spec.selector);
+    const sync = byName(d.spec.template.spec.containers, 'git-sync');
+    const [port] = headless.spec.ports;
+    expect(sync.ports.find((p: Yaml) => p.name === port.targetPort).containerPort).toBe(port.port);
+    expect(envOf(sync).GITSYNC_HTTP_BIND).toBe(`:${port.port}`);
+    // Fan-out needs the trigger secret: the base, without it, must not set it.
+    expect(envOf(sync).GITSYNC_TRIGGER_FANOUT).toBeUndefined();
+  });
+
+  it('deploy/k8s: a rolling update of the images never lowers capacity', () => {
+    const d = deployment('k8s');
+    expect(d.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+    });
+    // Ready = a release is live (the reloader's /ready) and the sidecar has synced: a new pod
+    // with a broken image of either never takes an old one's place.
+    const [sync, app] = ['git-sync', 'app'].map((name) => byName(d.spec.template.spec.containers, name));
+    expect(app.readinessProbe.httpGet.path).toBe('/ready');
+    expect(sync.readinessProbe.httpGet).toEqual({ path: '/', port: 8081 });
+    expect(envOf(sync).GITSYNC_HTTP_BIND).toBe(':8081');
+  });
+
+  it.each(DIRS)(
+    '%s sets --trigger-fanout exactly when the trigger secret is, naming the headless Service',
+    (dir) => {
+      const objs = render(dir);
+      const sync = envOf(byName(podSpecOf(objs).containers, 'git-sync'));
+      const headless = objs.find((o) => o.kind === 'Service' && o.spec.clusterIP === 'None');
+      const expected = sync.GITSYNC_TRIGGER_SECRET_FILE
+        ? `${headless.metadata.name}:${headless.spec.ports[0].port}`
+        : undefined;
+      expect(sync.GITSYNC_TRIGGER_FANOUT).toBe(expected);
+    },
+  );
+
   it('overlays/example: three replicas of another repository, with credentials and the webhook secret', () => {
     const base = render('k8s').find((o) => o.kind === 'ConfigMap');
     const objs = render('k8s/overlays/example');
@@ -132,6 +186,8 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     const sync = envOf(byName(d.spec.template.spec.containers, 'git-sync'));
     expect(sync.GITSYNC_PASSWORD_FILE).toMatch(/^\/etc\//);
     expect(sync.GITSYNC_TRIGGER_SECRET_FILE).toMatch(/^\/etc\//);
+    // One delivery reaches every replica: the pod that gets it re-sends it to the others.
+    expect(sync.GITSYNC_TRIGGER_FANOUT).toBe('gitpaas-sync:8081');
   });
 
   it('overlays/podman-ci: the base pod template as a bare Pod (OnFailure), host network, no ports, the e2e ports and repository', () => {
@@ -157,7 +213,66 @@ describe.skipIf(!hasKubectl)(`kustomize output${skipped}`, () => {
     expect(app.GITPAAS_HOST).toBe('127.0.0.1');
     expect(app.GITPAAS_PORT).toBe(port('POD_APP_PORT'));
     expect(app.GITPAAS_HTTP_BIND).toBe(`127.0.0.1:${port('POD_STATUS_PORT')}`);
+    expect(app.GITPAAS_SYNC_URL).toBe(`http://${sync.GITSYNC_HTTP_BIND}`);
     for (const c of pod.containers) expect(c.image, c.name).toMatch(/^localhost\/gitpaas\/.+:local$/);
+    // Every probe points at the ports the e2e uses (podman turns liveness probes into healthchecks).
+    const probePorts = pod.containers.flatMap((c: Yaml) =>
+      [c.readinessProbe, c.livenessProbe].filter(Boolean).map((p: Yaml) => String(p.httpGet.port)),
+    );
+    const e2ePorts = ['POD_SYNC_PORT', 'POD_APP_PORT', 'POD_STATUS_PORT'].map(port);
+    for (const p of probePorts) expect(e2ePorts).toContain(p);
+  });
+});
+
+describe.skipIf(!hasKubectl)(`replicas-ci.mjs: three replicas of the CI pod for podman${skipped}`, () => {
+  const SYNC = ['19291', '19292', '19293'];
+  const replicas = () => {
+    const result = spawnSync(
+      'node',
+      [join(DEPLOY, 'e2e', 'replicas-ci.mjs'), '/srv/trigger', SYNC.join(','), '1,2,3', '4,5,6'],
+      { input: kustomize('k8s/overlays/podman-ci'), encoding: 'utf8' },
+    );
+    expect(result.stderr).toBe('');
+    return { text: result.stdout, objs: objects(result.stdout) };
+  };
+
+  it('copies the pod with its own ports and volumes, each naming all three in --trigger-fanout', () => {
+    const { objs } = replicas();
+    const [configMap, ...pods] = objs;
+    expect(configMap.kind).toBe('ConfigMap');
+    expect(configMap.data.GITSYNC_PERIOD).toBe('1h');
+    expect(pods.map((p: Yaml) => p.metadata.name)).toEqual([
+      'gitpaas-ci-r1',
+      'gitpaas-ci-r2',
+      'gitpaas-ci-r3',
+    ]);
+    const volumes = new Set<string>();
+    pods.forEach((pod: Yaml, i: number) => {
+      const sync = envOf(byName(pod.spec.containers, 'git-sync'));
+      const app = envOf(byName(pod.spec.containers, 'app'));
+      expect(sync.GITSYNC_HTTP_BIND).toBe(`127.0.0.1:${SYNC[i]}`);
+      expect(sync.GITSYNC_TRIGGER_FANOUT).toBe(SYNC.map((p) => `127.0.0.1:${p}`).join(','));
+      expect(sync.GITSYNC_TRIGGER_SECRET_FILE).toBe('/etc/gitpaas-trigger/secret');
+      expect([app.GITPAAS_PORT, app.GITPAAS_HTTP_BIND]).toEqual([String(i + 1), `127.0.0.1:${i + 4}`]);
+      for (const c of [pod.spec.initContainers[0], byName(pod.spec.containers, 'git-sync')]) {
+        expect(c.envFrom, c.name).toEqual([{ configMapRef: { name: configMap.metadata.name } }]);
+      }
+      for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
+        for (const m of c.volumeMounts) expect(pod.spec.volumes.map((v: Yaml) => v.name)).toContain(m.name);
+      }
+      // podman 4.3 shares an emptyDir between pods that name it alike
+      for (const v of pod.spec.volumes) {
+        expect(volumes.has(v.name), v.name).toBe(false);
+        volumes.add(v.name);
+      }
+      expect(byName(pod.spec.volumes, `trigger-secret-r${i + 1}`).hostPath.path).toBe('/srv/trigger');
+    });
+  });
+
+  it('writes objects that validate against the API schemas', async () => {
+    const results = await validateManifests(replicas().text);
+    expect(results).toHaveLength(4);
+    for (const r of results) expect(r.errors, `${r.kind}/${r.name}`).toEqual([]);
   });
 });
 

@@ -39,6 +39,8 @@ export interface CommandSpec<T extends OptionTable> {
   name: string;
   options: T;
   help: HelpText;
+  /** How many words the command takes besides its flags (`gitpaas rollback [REV]`); none by default. */
+  positionals?: number;
   run(values: ResolvedValues<T>, parsed: ParsedOptions, context: CommandContext): Promise<number>;
 }
 
@@ -57,10 +59,11 @@ export function defineCommand<const T extends OptionTable>(spec: CommandSpec<T>)
         return 0;
       }
       const parsed = parseOptions(spec.options, { argv, env: context.env });
-      if (parsed.positionals.length > 0) {
+      const extra = parsed.positionals[spec.positionals ?? 0];
+      if (extra !== undefined) {
         throw new CliError(
           'E_USAGE',
-          `unexpected argument "${parsed.positionals[0]}": flags take the form --name=value (see --help)`,
+          `unexpected argument "${extra}": flags take the form --name=value (see --help)`,
         );
       }
       return spec.run(parsed.values as ResolvedValues<T>, parsed, context);

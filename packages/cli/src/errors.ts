@@ -7,6 +7,9 @@ export type CliErrorCode =
   | 'E_EXISTS'
   | 'E_STATUS_UNREACHABLE'
   | 'E_STATUS_BAD_RESPONSE'
+  | 'E_FORBIDDEN'
+  | 'E_ROLLBACK'
+  | 'E_NOT_LIVE'
   | 'E_GIT'
   | 'E_DEMO'
   | 'E_INSTALL';

@@ -2,6 +2,8 @@ export { GitpaasError, isGitpaasError, type LogFormat, type Logger, type ScopedL
 export type { Command, CommandContext } from './command.js';
 export { demoOptions } from './commands/demo.js';
 export { initOptions } from './commands/init.js';
+export { logsOptions } from './commands/logs.js';
+export { rollbackOptions } from './commands/rollback.js';
 export { statusOptions } from './commands/status.js';
 export { CliError, type CliErrorCode } from './errors.js';
 export { commands, main } from './main.js';

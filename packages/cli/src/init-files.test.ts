@@ -11,6 +11,8 @@ const settings: InitSettings = {
   name: 'shop',
   port: 3000,
   command: 'node server.js',
+  build: '',
+  readyPath: '/healthz',
   tag: '2.0',
 };
 
@@ -60,7 +62,7 @@ describe('init files', () => {
     const expected = parse(reference);
     expected.services['git-sync'].image = `\${GITSYNC_IMAGE:-ghcr.io/gitpaas/git-sync:2.0}`;
     expected.services.app.image = `\${APP_IMAGE:-ghcr.io/gitpaas/app:2.0}`;
-    expected.services.app.ports = [`\${GITPAAS_PUBLISH:-127.0.0.1:3000}:8080`];
+    expected.services.app.ports[0] = `\${GITPAAS_PUBLISH:-127.0.0.1:3000}:8080`;
     expect(parse(ours)).toEqual(expected);
   });
 
@@ -72,6 +74,7 @@ describe('init files', () => {
       GITPAAS_REF: 'production',
       APP_COMMAND: 'node server.js',
       GITPAAS_BUILD: '',
+      GITPAAS_READY_PATH: '/healthz',
       GITPAAS_PUBLISH: '127.0.0.1:3000',
       GITSYNC_IMAGE: 'ghcr.io/gitpaas/git-sync:2.0',
       APP_IMAGE: 'ghcr.io/gitpaas/app:2.0',
@@ -109,17 +112,34 @@ describe('init files', () => {
       if (container.envFrom) container.envFrom = [{ configMapRef: { name: 'shop-sync' } }];
     }
     const app = pod.containers.find((container: { name: string }) => container.name === 'app');
-    pod.containers[pod.containers.indexOf(app)] = { ...app, args: ['sh', '-c', 'node server.js'] };
+    pod.containers[pod.containers.indexOf(app)] = {
+      ...app,
+      args: ['sh', '-c', 'node server.js'],
+      env: [...app.env, { name: 'GITPAAS_READY_PATH', value: '/healthz' }],
+    };
     expect(parse(deployment.ours)).toEqual(expected);
     // its comments stay, but the one saying to set args, now set
     const dropped = commentLines(deployment.reference).filter(
       (line) => !commentLines(deployment.ours).includes(line),
     );
-    expect(dropped).toEqual([expect.stringContaining('set args')]);
+    expect(dropped).toEqual([
+      expect.stringContaining("the image detects each revision's command"),
+      expect.stringContaining('args to run something else'),
+    ]);
 
     const service = await both('k8s/service.yaml');
     expect(parse(service.ours)).toEqual({ ...parse(service.reference), metadata: { name: 'shop' } });
     expect(commentLines(service.ours)).toEqual(commentLines(service.reference));
+  });
+
+  it('leave the command, build and ready path to detection when none is given', async () => {
+    const files = await initFiles({ ...settings, command: '', readyPath: '' });
+    const deployment = parse(files.find((file) => file.path === 'k8s/deployment.yaml')!.content);
+    const app = deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === 'app');
+    expect(app.args).toBeUndefined();
+    expect(app.env.map((e: { name: string }) => e.name)).not.toContain('GITPAAS_READY_PATH');
+    const env = envSettings(files.find((file) => file.path === '.env')!.content);
+    expect(env).toMatchObject({ APP_COMMAND: '', GITPAAS_BUILD: '', GITPAAS_READY_PATH: '' });
   });
 
   it('carry a command with ": ", "#" and quotes whole into the Deployment', async () => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMap, isScalar, parseDocument, visit } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { patchEnvFile } from './env-file.js';
 import { REFERENCE_FILES } from './reference-files.js';
 import { repoName } from './repo-name.js';
@@ -15,8 +15,12 @@ export interface InitSettings {
   name: string;
   /** Where Compose publishes the app on the host (127.0.0.1:<port>). */
   port: number;
-  /** The app's start command, run in each revision's directory. */
+  /** The app's start command, run in each revision's directory; '' to detect it per revision. */
   command: string;
+  /** The build step; '' to detect it per revision. */
+  build: string;
+  /** A path answering 2xx once ready; '' for TCP readiness. */
+  readyPath: string;
   /** Image tag of the gitpaas images. */
   tag: string;
 }
@@ -53,7 +57,8 @@ function compose(edit: YamlEdit, s: InitSettings): void {
     `Compose deployment of ${s.repo}, written by \`gitpaas init\`; edit freely.
 Two containers share the volume "git": git-sync keeps /git/app pointing at the newest
 revision of the ref; the app container (the gitpaas reloader) builds and starts each
-revision and switches traffic only once the new one answers GITPAAS_READY_PATH.
+revision and switches traffic only once the new one is ready (accepts connections, or
+answers GITPAAS_READY_PATH).
 Settings are in .env. Compose v2 (docker compose up -d) and docker-compose 1.29.
 ${IMAGES_NOTE}`,
   );
@@ -76,8 +81,8 @@ function envFile(reference: string, s: InitSettings): string {
       GITPAAS_REPO: { value: s.repo, flag: '--repo' },
       GITPAAS_REF: { value: s.ref, flag: '--ref' },
       APP_COMMAND: { value: s.command, flag: '--command' },
-      // No build step unless the user adds one: `npm ci` fails in a repository without a lockfile.
-      GITPAAS_BUILD: { value: '' },
+      GITPAAS_BUILD: { value: s.build, flag: '--build' },
+      GITPAAS_READY_PATH: { value: s.readyPath, flag: '--ready-path' },
       GITPAAS_PUBLISH: { value: `127.0.0.1:${s.port}`, flag: '--port' },
       GITSYNC_IMAGE: image(IMAGES[0]!),
       APP_IMAGE: image(IMAGES[1]!),
@@ -113,9 +118,19 @@ function deployment(edit: YamlEdit, s: InitSettings): void {
     },
   });
   if (refs === 0) throw edit.missing(`a configMapRef to ${REFERENCE_CONFIG}`);
+  const app = ['spec', 'template', 'spec', 'containers', { name: 'app' }];
+  const env = edit.node([...app, 'env']);
+  if (!isSeq(env)) throw edit.missing([...app, 'env']);
+  for (const [key, value] of [
+    ['GITPAAS_BUILD', s.build],
+    ['GITPAAS_READY_PATH', s.readyPath],
+  ] as const) {
+    if (value) env.items.push(edit.doc.createNode({ name: key, value }, { flow: true }));
+  }
+  if (!s.command) return;
   const args = edit.doc.createNode(['sh', '-c', s.command], { flow: true });
   for (const item of args.items) if (isScalar(item)) item.type = 'QUOTE_DOUBLE';
-  edit.insert(['spec', 'template', 'spec', 'containers', { name: 'app' }], 'imagePullPolicy', {
+  edit.insert(app, 'imagePullPolicy', {
     key: 'args',
     value: args,
     comment: " your app's command, run by sh in the revision's directory; it must listen on $PORT",

@@ -38,6 +38,16 @@ export const commands: readonly Command[] = [
     async () => (await import('./commands/status.js')).statusCommand,
   ),
   lazy(
+    'rollback',
+    'go back to an earlier revision with no push; it stays live until the next push',
+    async () => (await import('./commands/rollback.js')).rollbackCommand,
+  ),
+  lazy(
+    'logs',
+    "print the app's and the build's output of a release, and follow it live",
+    async () => (await import('./commands/logs.js')).logsCommand,
+  ),
+  lazy(
     'init',
     'write Compose and Kubernetes files that deploy your repository',
     async () => (await import('./commands/init.js')).initCommand,
@@ -73,6 +83,8 @@ function usage(context: CommandContext): string {
     '  gitpaas demo',
     '  gitpaas up --repo https://github.com/you/app.git -- npm start',
     '  gitpaas status',
+    '  gitpaas rollback',
+    '  gitpaas logs -f',
     '',
   ].join('\n');
 }

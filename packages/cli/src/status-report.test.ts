@@ -72,6 +72,55 @@ describe('the status screen', () => {
     expect(remote.live?.hash).toBe('a'.repeat(40));
   });
 
+  it('shows how the live release was set up, and a failed release’s last output lines under the table', () => {
+    const withSetup: StatusDoc = {
+      ...doc,
+      reloader: {
+        ...doc.reloader,
+        current: {
+          ...doc.reloader!.current!,
+          setup: { plan: 'node (package-lock.json): install `npm ci`, start `npm start`', cache: 'hit' },
+        },
+        releases: [
+          {
+            ...doc.reloader!.releases![0]!,
+            lastOutput: ['compiling', '', 'error TS2304: cannot find name "x"'],
+          },
+          doc.reloader!.releases![1]!,
+        ],
+      },
+    };
+    const text = renderReport(buildReport('u', withSetup, undefined), plain, now);
+    expect(text).toContain(
+      'Setup    node (package-lock.json): install `npm ci`, start `npm start` · dependencies reused (manifests unchanged)',
+    );
+    expect(text).toContain(
+      'Last output of #3 (bbbbbbb, failed)\n  │ compiling\n  │ error TS2304: cannot find name "x"\n',
+    );
+  });
+
+  it('says in its Error line why nothing is live yet', () => {
+    const failedFirst: StatusDoc = {
+      sync: { publishedHash: 'b'.repeat(40) },
+      reloader: { current: null, releases: [doc.reloader!.releases![0]!] },
+    };
+    const text = renderReport(buildReport('u', failedFirst, undefined), plain, now);
+    expect(text).toContain('Error    nothing is live yet: release #3 (bbbbbbb) failed: not ready within 5s');
+    const waiting = renderReport(
+      buildReport('u', { sync: {}, reloader: { releases: [] } }, undefined),
+      plain,
+      now,
+    );
+    expect(waiting).toContain('Error    nothing is live yet: waiting for the first revision to be published');
+  });
+
+  it('says when a rollback holds the live revision, and from what', () => {
+    const pinned = { ...doc, sync: { ...doc.sync, pinned: { hash: 'a'.repeat(40), from: 'b'.repeat(40) } } };
+    const text = renderReport(buildReport('u', pinned, undefined), plain, now);
+    expect(text).toContain('Pinned   rolled back to aaaaaaa (from bbbbbbb) until the next push');
+    expect(renderReport(buildReport('u', doc, undefined), plain, now)).not.toContain('Pinned');
+  });
+
   it('writes relative times the short way', () => {
     expect(ago('2026-01-01T11:59:30Z', now)).toBe('30s ago');
     expect(ago('2026-01-01T09:00:00Z', now)).toBe('3h ago');

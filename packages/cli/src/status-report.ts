@@ -9,8 +9,26 @@ export interface ReleaseDoc {
   outcome: string;
   reason?: string;
   lastOutput?: string[];
-  times: { detected: string; buildMs?: number; readyMs?: number; switchedAt?: string; endedAt?: string };
+  /** How it was built and started (detected or given), and whether its dependencies came from the cache. */
+  setup?: { plan: string; cache?: 'hit' | 'miss' | 'off' };
+  times: {
+    detected: string;
+    buildMs?: number;
+    installMs?: number;
+    readyMs?: number;
+    switchedAt?: string;
+    endedAt?: string;
+  };
 }
+
+/** How many output lines of the newest failed release the screen shows under the table. */
+const OUTPUT_SHOWN = 6;
+
+const CACHE_TEXT = {
+  hit: 'dependencies reused (manifests unchanged)',
+  miss: 'dependencies installed (manifests changed)',
+  off: 'dependencies installed (not cached)',
+} as const;
 
 /** The combined document `gitpaas up` serves on GET /status. */
 export interface StatusDoc {
@@ -21,7 +39,7 @@ export interface StatusDoc {
 /** What `gitpaas status --json` prints: the document plus the live commit, read from its worktree. */
 export interface StatusReport {
   url: string;
-  live: (CommitInfo & { release: number; since?: string }) | null;
+  live: (CommitInfo & { release: number; since?: string; setup?: ReleaseDoc['setup'] }) | null;
   sync: Record<string, unknown> | null;
   releases: ReleaseDoc[];
 }
@@ -36,6 +54,7 @@ export function buildReport(url: string, doc: StatusDoc, commit: CommitInfo | un
         date: commit?.date ?? '',
         release: current.id,
         since: current.times.switchedAt,
+        ...(current.setup ? { setup: current.setup } : {}),
       }
     : null;
   return { url, live, sync: doc.sync ?? null, releases: doc.reloader?.releases ?? [] };
@@ -85,6 +104,17 @@ function outcomeColor(outcome: string, colors: Colors): (text: string) => string
   }
 }
 
+/** Why nothing is live: the newest release's fate, or that no revision has come yet. */
+function notLiveBecause(report: StatusReport): string {
+  const newest = report.releases[0];
+  if (!newest) return 'nothing is live yet: waiting for the first revision to be published';
+  const which = `release #${newest.id} (${newest.revision?.slice(0, 7) ?? 'dir'})`;
+  if (newest.outcome === 'starting') return `nothing is live yet: ${which} is building or starting`;
+  if (newest.outcome === 'failed')
+    return `nothing is live yet: ${which} failed: ${newest.reason ?? 'see its output'}`;
+  return `nothing is live: ${which} ${newest.outcome}${newest.reason ? `: ${newest.reason}` : ''}`;
+}
+
 /** The readable `gitpaas status` screen. */
 export function renderReport(report: StatusReport, colors: Colors, now: number, limit = 8): string {
   const lines: string[] = [];
@@ -98,6 +128,10 @@ export function renderReport(report: StatusReport, colors: Colors, now: number, 
     lines.push(`${label('Live')}${colors.green(live.hash.slice(0, 7))}${commit}${by}`);
     if (live.since) {
       lines.push(`${' '.repeat(9)}since ${live.since} (${ago(live.since, now)}), release #${live.release}`);
+    }
+    if (live.setup) {
+      const cache = live.setup.cache ? colors.dim(` · ${CACHE_TEXT[live.setup.cache]}`) : '';
+      lines.push(`${label('Setup')}${live.setup.plan}${cache}`);
     }
   } else {
     lines.push(
@@ -123,8 +157,19 @@ export function renderReport(report: StatusReport, colors: Colors, now: number, 
       failures > 0 ? colors.red(`${failures} failure${failures === 1 ? '' : 's'} in a row`) : undefined,
     ].filter(Boolean);
     lines.push(`${label('Sync')}${parts.join(' · ')}`);
-    const error = errorText(field(sync, 'lastError'));
-    lines.push(`${label('Error')}${error ? colors.red(error) : colors.dim('none')}`);
+  }
+  const pinned = field(sync, 'pinned') as { hash?: string; from?: string | null } | undefined;
+  if (pinned?.hash) {
+    const from = pinned.from ? ` (from ${pinned.from.slice(0, 7)})` : '';
+    lines.push(
+      `${label('Pinned')}${colors.yellow(`rolled back to ${pinned.hash.slice(0, 7)}${from}`)} until the next push or \`gitpaas rollback --clear\``,
+    );
+  }
+  const errors = [errorText(field(sync, 'lastError')), report.live ? undefined : notLiveBecause(report)];
+  const shown = errors.filter((error): error is string => Boolean(error));
+  if (shown.length === 0) lines.push(`${label('Error')}${colors.dim('none')}`);
+  for (const [i, error] of shown.entries()) {
+    lines.push(`${i === 0 ? label('Error') : ' '.repeat(9)}${colors.red(error)}`);
   }
 
   lines.push('', colors.bold('Releases'));
@@ -153,6 +198,16 @@ export function renderReport(report: StatusReport, colors: Colors, now: number, 
       lines.push(`  ${cells.join('  ')}`.trimEnd());
     }
     if (report.releases.length > limit) lines.push(colors.dim(`  … ${report.releases.length - limit} older`));
+    const failed = report.releases.slice(0, limit).find((r) => r.outcome === 'failed');
+    const output = failed?.lastOutput?.filter((line) => line.trim()).slice(-OUTPUT_SHOWN) ?? [];
+    if (failed && output.length) {
+      lines.push(
+        '',
+        colors.bold(`Last output of #${failed.id}`) +
+          colors.dim(` (${failed.revision?.slice(0, 7) ?? '-'}, failed)`),
+      );
+      for (const line of output) lines.push(colors.dim(`  │ ${line}`));
+    }
   }
   return `${lines.join('\n')}\n`;
 }

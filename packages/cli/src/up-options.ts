@@ -23,7 +23,7 @@ export const DEFAULT_HTTP_BIND = '127.0.0.1:8081';
 export const DEFAULT_PORT = 8080;
 
 /** Flags of the reloader that `up` sets itself: it watches git-sync's link, and serves one HTTP server. */
-const RELOADER_OWN = new Set(['watch', 'http-bind', 'log-format', 'state-dir']);
+const RELOADER_OWN = new Set(['watch', 'http-bind', 'log-format', 'state-dir', 'sync-url']);
 /** Flags of git-sync that `up` replaces: the HTTP server is shared, the process keeps running, help is up's. */
 const GIT_SYNC_OWN = new Set(['http-bind', 'one-time', 'help', 'version']);
 
@@ -35,13 +35,13 @@ const upOwnOptions: OptionSpec[] = [
     valueName: '<host:port>',
     // It stands in for git-sync's --http-bind too, so its env names work as well.
     extraEnv: ['GITSYNC_HTTP_BIND', 'GIT_SYNC_HTTP_BIND'],
-    help: "One HTTP server for both: GET / (200 once a revision is published), GET /status (sync + releases), GET /metrics (with --http-metrics), POST /sync (the trigger); '' turns it off",
+    help: "One HTTP server for both: GET / (the dashboard in a browser; for probes 200 once a revision is published), GET /status (sync + releases), GET /api/state, /events, /logs, GET /metrics (with --http-metrics), POST /sync (the trigger), POST and DELETE /rollback; '' turns it off",
   },
   {
     name: 'state-dir',
     type: 'string',
     valueName: '<dir>',
-    help: 'Where the release ledger (releases.jsonl) is kept (default: beside --root, in <root>.state)',
+    help: "Where the release ledger (releases.jsonl) and the releases' output (logs/) are kept (default: beside --root, in <root>.state)",
   },
   logFormatOption,
 ];
@@ -54,6 +54,7 @@ const upOwnOptions: OptionSpec[] = [
 const UP_DEFAULTS: Record<string, OptionValue> = {
   'max-failures': -1,
   'max-sync-backoff': 60_000,
+  'keep-revisions': 5,
   port: DEFAULT_PORT,
   'wait-timeout': 0,
 };
@@ -135,12 +136,6 @@ export function toUpConfig(parsed: ParsedOptions, env: NodeJS.ProcessEnv, cwd: s
     throw new CliError(
       'E_USAGE',
       '--repo is required: the git URL to deploy, e.g. --repo https://github.com/you/app.git',
-    );
-  }
-  if (!parsed.rest[0]) {
-    throw new CliError(
-      'E_USAGE',
-      'no command to run: put it after --, e.g. gitpaas up --repo <url> -- npm start',
     );
   }
   const syncValues = pick(values, gitSyncNames);

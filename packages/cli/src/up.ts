@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseBind, type ScopedLogger, silentLogger } from '@gitpaas/core';
+import { controlServerOptions, parseBind, type ScopedLogger, silentLogger } from '@gitpaas/core';
 import { createGitSync, type GitSync } from '@gitpaas/git-sync';
-import { createReloader, type Reloader } from '@gitpaas/reloader';
+import { createReloader, type Reloader, type SyncSource } from '@gitpaas/reloader';
 import pc from 'picocolors';
 import { CliError } from './errors.js';
 import { createProgress, type Progress } from './progress.js';
@@ -21,6 +21,20 @@ export interface Up {
   /** The combined status document served on GET /status. */
   status(): { sync: ReturnType<GitSync['status']>; reloader: ReturnType<Reloader['status']> };
   stop(): Promise<void>;
+}
+
+/** git-sync as the dashboard's sync source: its status and events, in this process. */
+function inProcess(gitSync: GitSync): SyncSource {
+  const events = ['sync', 'publish', 'reject', 'error', 'pin', 'unpin'] as const;
+  return {
+    status: async () => ({ ...gitSync.status() }),
+    watch(listener) {
+      for (const event of events) gitSync.on(event, listener);
+      return () => {
+        for (const event of events) gitSync.off(event, listener);
+      };
+    },
+  };
 }
 
 function noProgress(): Progress {
@@ -76,12 +90,14 @@ function narrate(
   json: boolean,
 ): void {
   const app = logger.child('app');
-  gitSync.on('publish', (e) => progress.start(`starting ${short(e.hash)}…`));
+  const build = logger.child('build');
+  gitSync.on('publish', (e) => progress.start(`building and starting ${short(e.hash)}…`));
   gitSync.on('reject', () => progress.stop());
   reloader.on('release', () => progress.stop());
   reloader.on('output', (e) => {
-    if (json) app.info(e.line, { revision: e.revision, stream: e.stream });
-    else app.info(`${progress.stream.colors.dim(`[${short(e.revision)}]`)} ${e.line}`);
+    const to = e.phase === 'build' ? build : app;
+    if (json) to.info(e.line, { revision: e.revision, stream: e.stream });
+    else to.info(`${progress.stream.colors.dim(`[${short(e.revision)}]`)} ${e.line}`);
   });
 }
 
@@ -102,9 +118,16 @@ export function createUp({ config, logger = silentLogger, progress = noProgress(
   // Every secret git-sync knows (URL credentials, password, password-file contents as re-read).
   const redact = (text: string) => gitSync.redact(text);
   // The reloader watches the link exactly where git-sync resolves it (--link relative to --root);
-  // it runs the app and its build without gitpaas's settings and scrubs what they print.
+  // it runs the app and its build without gitpaas's settings and scrubs what they print, and its
+  // dashboard reaches git-sync in process.
   const watch = gitSync.status().link;
-  const reloader = createReloader({ ...config.reloader, watch, logger: logger.child('run'), redact });
+  const reloader = createReloader({
+    ...config.reloader,
+    watch,
+    logger: logger.child('run'),
+    sync: inProcess(gitSync),
+    redact,
+  });
   // With a finite --max-failures the sync loop can give up; then `up` ends with its error.
   const failed = new Promise<never>((_, reject) => gitSync.on('fatal', (e) => reject(e.error)));
   failed.catch(() => {});
@@ -115,6 +138,9 @@ export function createUp({ config, logger = silentLogger, progress = noProgress(
   // assembles is scrubbed once more as a whole.
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
+    // `/` is the dashboard for a browser and git-sync's health check (200 once published) for probes.
+    if (path === '/' && /\btext\/html\b/.test(String(req.headers.accept)) && reloader.handleHttp(req, res))
+      return;
     if (path === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(redact(`${JSON.stringify(status(), null, 2)}\n`));
@@ -129,9 +155,10 @@ export function createUp({ config, logger = silentLogger, progress = noProgress(
     }
     if (gitSync.handleHttp(req, res) || reloader.handleHttp(req, res)) return;
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try /status, /metrics or POST /sync\n');
+    res.end('not found: try / (the dashboard), /status, /metrics, /logs or POST /sync\n');
   };
-  const server = createServer((req, res) => {
+  // Slow clients (trickled headers or body) are cut, as on the bare git-sync's server.
+  const server = createServer(controlServerOptions, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       logger.error('HTTP request failed', { path: req.url, error: String(error) });
       if (!res.headersSent) res.writeHead(500);

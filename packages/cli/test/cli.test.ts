@@ -13,7 +13,8 @@ describe('gitpaas (the bin as a user types it)', () => {
   it('lists its commands on --help and exits 0', async () => {
     const { code, stdout } = await runCli(['--help']);
     expect(code).toBe(0);
-    for (const name of ['demo', 'up', 'status', 'init', 'sync', 'run']) expect(stdout).toContain(name);
+    for (const name of ['demo', 'up', 'status', 'rollback', 'logs', 'init', 'sync', 'run'])
+      expect(stdout).toContain(name);
   });
 
   it('prints the usage and exits 2 when no command is given', async () => {
@@ -22,13 +23,16 @@ describe('gitpaas (the bin as a user types it)', () => {
     expect(stdout).toContain('Usage: gitpaas <command>');
   });
 
-  it.each(['demo', 'up', 'status', 'init'])('%s --help shows flags and examples', async (name) => {
-    const { code, stdout, stderr } = await runCli([name, '--help']);
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
-    expect(stdout).toContain(`Usage: gitpaas ${name}`);
-    expect(stdout).toContain('Examples:');
-  });
+  it.each(['demo', 'up', 'status', 'rollback', 'logs', 'init'])(
+    '%s --help shows flags and examples',
+    async (name) => {
+      const { code, stdout, stderr } = await runCli([name, '--help']);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: gitpaas ${name}`);
+      expect(stdout).toContain('Examples:');
+    },
+  );
 
   it('up --help shows the flags of both packages with their env names', async () => {
     const { stdout } = await runCli(['up', '--help']);
@@ -44,7 +48,6 @@ describe('gitpaas (the bin as a user types it)', () => {
     [['help', 'bogus'], /unknown command "bogus"/],
     [['up', '--repo=file:///x', '--period=soon', '--', 'node', 'x.js'], /--period: "soon" is not a duration/],
     [['up', '--', 'node', 'server.js'], /--repo is required/],
-    [['up', '--repo=file:///x'], /no command to run: put it after --, e.g. gitpaas up/],
     [
       ['up', '--repo=file:///x', '--http-bind=8081', '--', 'node', 'x.js'],
       /--http-bind: "8081" is not host:port/,

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir, removeTempDirs } from '@gitpaas/test-utils';
+import { freePort, makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
 import { execa, type ResultPromise } from 'execa';
 import { type afterAll, afterEach } from 'vitest';
 import { createDemoRepo, type DemoRepo, exampleAppDir } from '../src/demo-repo.js';
@@ -7,11 +8,15 @@ import { createDemoRepo, type DemoRepo, exampleAppDir } from '../src/demo-repo.j
 /** The built bin, spawned the way a user runs it. */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-/** A clean environment: no colours forced, no GITSYNC_/GITPAAS_ settings of the machine leaking in. */
+/**
+ * A clean environment: no colours forced, no GITSYNC_/GITPAAS_ settings of the machine leaking
+ * in, and no NODE_PATH (pnpm's shims set it to the test runner's modules, which an app under
+ * test would then load as if installed).
+ */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(GITSYNC_|GIT_SYNC_|GITPAAS_|FORCE_COLOR|NO_COLOR|DEBUG)/.test(key)) continue;
+    if (/^(GITSYNC_|GIT_SYNC_|GITPAAS_|FORCE_COLOR|NO_COLOR|DEBUG|NODE_PATH$)/.test(key)) continue;
     env[key] = value;
   }
   return { ...env, ...extra };
@@ -143,4 +148,39 @@ export async function servedRevision(port: number): Promise<string | undefined> 
   const response = await get(`http://127.0.0.1:${port}/version`);
   if (response?.status !== 200) return undefined;
   return (JSON.parse(response.body) as { revision: string }).revision;
+}
+
+/** `gitpaas up` serving the example app of `repo` on 127.0.0.1: its public port and status URL. */
+export async function startUp(
+  dir: string,
+  repo: DemoRepo,
+  flags: string[] | ((ports: { port: number; httpPort: number }) => string[]),
+) {
+  const port = await freePort();
+  const httpPort = await freePort();
+  const statusUrl = `http://127.0.0.1:${httpPort}`;
+  const up = startCli([
+    'up',
+    `--repo=file://${repo.bare}`,
+    '--ref=main',
+    `--root=${join(dir, 'srv')}`,
+    `--port=${port}`,
+    '--host=127.0.0.1',
+    `--http-bind=${statusUrl.slice('http://'.length)}`,
+    '--ready-path=/healthz',
+    ...(typeof flags === 'function' ? flags({ port, httpPort }) : flags),
+    '--',
+    'node',
+    'server.js',
+  ]);
+  return { up, port, statusUrl };
+}
+
+/** Waits (up to a minute) until the example app on `port` serves `hash`; a failure shows `up`'s output. */
+export async function waitServing(up: Running, port: number, hash: string, message: string): Promise<void> {
+  await waitFor(async () => (await servedRevision(port)) === hash, { timeout: 60_000, message }).catch(
+    (error: unknown) => {
+      throw new Error(`${error}\n--- stdout\n${up.stdout}\n--- stderr\n${up.stderr}`);
+    },
+  );
 }

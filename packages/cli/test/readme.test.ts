@@ -3,6 +3,8 @@ import { replaceOptionsBlock } from '@gitpaas/core';
 import { describe, expect, it } from 'vitest';
 import { demoOptions } from '../src/commands/demo.js';
 import { initOptions } from '../src/commands/init.js';
+import { logsOptions } from '../src/commands/logs.js';
+import { rollbackOptions } from '../src/commands/rollback.js';
 import { statusOptions } from '../src/commands/status.js';
 import { options } from '../src/up-options.js';
 
@@ -12,6 +14,8 @@ describe('README', () => {
     ['demo', demoOptions, 'demo'],
     ['status', statusOptions, 'status'],
     ['init', initOptions, 'init'],
+    ['rollback', rollbackOptions, 'rollback'],
+    ['logs', logsOptions, 'logs'],
   ] as const)(
     'carries the current `gitpaas %s` options table (run pnpm docs after changing a flag)',
     async (_, table, block) => {

@@ -83,8 +83,32 @@ describe('the options of gitpaas up', () => {
     },
   );
 
+  it('pass --trigger-fanout to git-sync, which needs the trigger secret the replicas share', () => {
+    const argv = ['--repo=file:///a.git', '--trigger-fanout=gitpaas-sync:8081'];
+    expect(() => toUpConfig(parse([...argv, '--', 'x']), {}, '/w')).toThrow(
+      /--trigger-fanout needs --trigger-secret-file/,
+    );
+    const config = toUpConfig(
+      parse([...argv, '--', 'x'], { GITSYNC_TRIGGER_SECRET_FILE: '/etc/gitpaas-trigger/secret' }),
+      {},
+      '/w',
+    );
+    expect(config.sync.triggerFanout).toEqual(['gitpaas-sync:8081']);
+    const fromEnv = toUpConfig(
+      parse(['--', 'x'], {
+        GITSYNC_REPO: 'file:///a.git',
+        GITSYNC_TRIGGER_SECRET_FILE: '/s',
+        GITSYNC_TRIGGER_FANOUT: 'a:8081,b:8081',
+      }),
+      {},
+      '/w',
+    );
+    expect(fromEnv.sync.triggerFanout).toEqual(['a:8081', 'b:8081']);
+  });
+
   it('say which flag is missing', () => {
     expect(() => toUpConfig(parse(['--', 'x']), {}, '/w')).toThrow(/--repo is required/);
-    expect(() => toUpConfig(parse(['--repo=file:///a.git']), {}, '/w')).toThrow(/no command to run/);
+    // No command: each release's is detected (Procfile, package.json, *.csproj).
+    expect(toUpConfig(parse(['--repo=file:///a.git']), {}, '/w').reloader.command).toEqual([]);
   });
 });

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort, makeTempDir, waitFor } from '@gitpaas/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,28 +15,8 @@ import {
   seededRepo,
   servedRevision,
   startCli,
+  startUp,
 } from './helpers.js';
-
-/** `gitpaas up` serving the example app of `repo` on 127.0.0.1: its public port and status URL. */
-async function startUp(dir: string, repo: DemoRepo, flags: string[]) {
-  const port = await freePort();
-  const statusUrl = `http://127.0.0.1:${await freePort()}`;
-  const up = startCli([
-    'up',
-    `--repo=file://${repo.bare}`,
-    '--ref=main',
-    `--root=${join(dir, 'srv')}`,
-    `--port=${port}`,
-    '--host=127.0.0.1',
-    `--http-bind=${statusUrl.slice('http://'.length)}`,
-    '--ready-path=/healthz',
-    ...flags,
-    '--',
-    'node',
-    'server.js',
-  ]);
-  return { up, port, statusUrl };
-}
 
 interface StatusJson {
   reloader: {
@@ -195,14 +177,31 @@ describe('gitpaas up with credentials in the repository URL', () => {
 describe('gitpaas up with a trigger secret', () => {
   cleanUpAfter(afterAll);
 
-  it('serves the signed POST /sync trigger on its one HTTP server: a push goes live without waiting for the period', async () => {
+  it('serves the signed POST /sync trigger on its one HTTP server: a push goes live without waiting for the period, and is re-sent to the other replicas', async () => {
     const { dir, repo } = await seededRepo();
     const secretFile = join(dir, 'trigger-secret');
     await writeFile(secretFile, 'a-shared-secret\n');
+    // Another replica, standing in: records what it is sent.
+    const forwarded: Array<{ signature: unknown; marker: unknown }> = [];
+    const peer = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        forwarded.push({
+          signature: req.headers['x-hub-signature-256'],
+          marker: req.headers['x-gitpaas-forwarded'],
+        });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const peerPort = (peer.address() as AddressInfo).port;
     // An hour-long period: only the trigger can bring the second revision in time.
-    const { up, port, statusUrl } = await startUp(dir, repo, [
+    const { up, port, statusUrl } = await startUp(dir, repo, ({ httpPort }) => [
       '--period=1h',
       `--trigger-secret-file=${secretFile}`,
+      // Itself (skipped) and the other replica.
+      `--trigger-fanout=127.0.0.1:${httpPort},127.0.0.1:${peerPort}`,
+      '--http-metrics',
     ]);
     await waitFor(async () => (await servedRevision(port)) === repo.head, {
       timeout: 60_000,
@@ -227,8 +226,18 @@ describe('gitpaas up with a trigger secret', () => {
       timeout: 60_000,
       message: 'the triggered revision',
     });
+    await waitFor(
+      async () =>
+        (await get(`${statusUrl}/metrics`))?.body.includes('gitpaas_trigger_fanout_total{result="ok"} 1'),
+      {
+        timeout: 30_000,
+        message: 'the fan-out counted',
+      },
+    );
+    expect(forwarded).toEqual([{ signature, marker: '1' }]);
     up.child.kill('SIGTERM');
     expect(await up.exited).toBe(0);
+    await new Promise((resolve) => peer.close(resolve));
   });
 });
 

@@ -1,6 +1,6 @@
 // @gitpaas/core: what every gitpaas package shares, each concern once — option tables, errors,
-// logging, redaction, the environment of user programs, backoff, listen addresses, process tables,
-// typed events and timers.
+// logging, redaction, the environment of user programs, backoff, listen addresses, HTTP server
+// timeouts, process tables, typed events and timers.
 export { backoffMs } from './backoff.js';
 export { type BindAddress, formatBind, parseBind } from './bind.js';
 export {
@@ -12,6 +12,7 @@ export {
   USAGE_EXIT_CODE,
 } from './errors.js';
 export { Emitter } from './events.js';
+export { controlServerOptions } from './http-timeouts.js';
 export {
   type Colors,
   createLogger,

@@ -5,13 +5,13 @@
 //   node bench/publish.mjs [--files 200,20000] [--updates 5] [--places disk,tmpfs] [--json out.json]
 //
 // "disk" is the OS temp dir (must not be tmpfs for the headline number); "tmpfs" is /dev/shm.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseOptions } from '@gitpaas/core';
 import { createGitSync, options, toGitSyncOptions } from '../dist/index.js';
+import { git } from './lib/harness.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,19 +29,6 @@ const places = args.places
   .map((name) => ({ name, dir: name === 'tmpfs' ? '/dev/shm' : tmpdir() }))
   .filter((p) => existsSync(p.dir));
 
-const gitEnv = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.com',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.com',
-};
-const git = (cwd, ...a) =>
-  execFileSync('git', a, { cwd, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-    .toString()
-    .trim();
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

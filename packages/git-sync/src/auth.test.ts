@@ -66,7 +66,7 @@ describe('HTTP basic auth', () => {
   });
 });
 
-describe.skipIf(sshdMissing !== null)('ssh', () => {
+describe.skipIf(sshdMissing !== null)(`ssh${sshdMissing ? ` (skipped: ${sshdMissing})` : ''}`, () => {
   it('syncs with --ssh-key-file and a checked known_hosts file; rejects an unknown host key', async () => {
     const dir = await makeTempDir();
     const remote = await TestRemote.create(dir);

@@ -30,7 +30,10 @@ export class Auth {
     private readonly redactor: Redactor,
   ) {
     redactor.add(options.password);
-    if (options.username && options.password) redactor.addBasicAuth(options.username, options.password);
+    // A token from --repo travels as the user name with an empty password: its header form is secret too.
+    if (options.username && options.password !== undefined) {
+      redactor.addBasicAuth(options.username, options.password);
+    }
   }
 
   /**

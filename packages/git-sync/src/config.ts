@@ -6,10 +6,14 @@ import {
   parseBind,
   type ResolvedValues,
   resolveValues,
+  splitUrlCredentials,
 } from '@gitpaas/core';
 import { GitSyncError } from './errors.js';
 import { defaultLinkName } from './layout.js';
 import { options } from './options.js';
+import { refProblem } from './ref.js';
+import { rootProblem } from './root-safety.js';
+import { type FanoutTarget, parseFanoutTargets } from './trigger-fanout.js';
 import { parseSignal } from './trigger-signal.js';
 
 /** Flags of the bin alone: they mean nothing to a library caller. */
@@ -39,6 +43,8 @@ export type ResolvedOptions = Omit<
   httpAddress?: BindAddress;
   /** --git-config, parsed. */
   gitConfigPairs: Array<[string, string]>;
+  /** --trigger-fanout, parsed. */
+  fanoutTargets: FanoutTarget[];
 };
 
 export type Submodules = ResolvedOptions['submodules'];
@@ -66,16 +72,27 @@ export function resolveOptions(input: GitSyncOptions): ResolvedOptions {
   const { httpBind, syncOnSignal, gitConfig = [] } = values;
   const o: ResolvedOptions = {
     ...values,
-    repo: input.repo,
+    ...credentials(input.repo, values),
     root: input.root,
     link: values.link ?? defaultLinkName(input.repo),
     syncOnSignal: syncOnSignal === undefined ? undefined : signalOf(syncOnSignal),
     httpAddress: httpBind === undefined ? undefined : asGitSyncError(() => parseBind(httpBind)),
     gitConfigPairs: gitConfig.flatMap(parseGitConfig),
+    fanoutTargets: parseFanoutTargets(values.triggerFanout ?? []),
   };
-  if (!o.ref.trim()) throw bad('--ref must not be empty: use a branch, tag, hash or HEAD');
-  if (o.ref.startsWith('-')) throw bad(`--ref ${o.ref} is not a ref: use a branch, tag, hash or HEAD`);
+  const refIssue = refProblem(o.ref);
+  if (refIssue) {
+    throw bad(
+      `--ref ${JSON.stringify(o.ref)} ${refIssue}, which git does not allow in a ref name: use a branch, tag, full or short hash, or HEAD`,
+    );
+  }
   if (o.repo.startsWith('-')) throw bad('--repo must be a URL or path, not something starting with "-"');
+  const rootIssue = rootProblem(o.root);
+  if (rootIssue) {
+    throw bad(
+      `--root ${o.root} ${rootIssue}: git-sync clears what it does not recognise in --root, so give it a directory of its own (e.g. /git or /tmp/git)`,
+    );
+  }
   const linkName = o.link.replace(/\/+$/, '');
   if (!linkName || linkName === '.git' || linkName === '.worktrees' || linkName === '.') {
     throw bad(
@@ -87,6 +104,36 @@ export function resolveOptions(input: GitSyncOptions): ResolvedOptions {
     throw bad('--username is required with --password-file or GITSYNC_PASSWORD');
   checkHooks(o);
   return o;
+}
+
+/**
+ * --repo without its credentials, and the user and password it carried as if given by flag: git
+ * then gets them from the credential helper, never on a command line. Given both ways, they must
+ * agree (one user; a password only once), as kubernetes/git-sync refuses credentials in both.
+ */
+function credentials(
+  repo: string,
+  flags: { username?: string; password?: string; passwordFile?: string },
+): { repo: string; username?: string; password?: string } {
+  const fromUrl = splitUrlCredentials(repo);
+  const { username, password, passwordFile } = flags;
+  if (fromUrl.username === undefined) return { repo, username, password };
+  const twice =
+    'give the credentials once: in --repo, or (kept out of process listings) with --username and --password-file';
+  if (username !== undefined && username !== fromUrl.username) {
+    throw bad(`--repo names a user and --username names another: ${twice}`);
+  }
+  if (
+    fromUrl.password &&
+    (passwordFile !== undefined || (password !== undefined && password !== fromUrl.password))
+  ) {
+    throw bad(`--repo carries a password and --password-file or GITSYNC_PASSWORD gives one too: ${twice}`);
+  }
+  return {
+    repo: fromUrl.url,
+    username: fromUrl.username,
+    password: password ?? (passwordFile === undefined ? fromUrl.password : undefined),
+  };
 }
 
 /** Maps the bin's parsed flags (`parseOptions(options, …).values`) to validated library options. */
@@ -121,6 +168,10 @@ function checkHooks(o: ResolvedOptions): void {
   if (o.webhookSuccessStatus === -1) o.webhookSuccessStatus = 0;
   if (o.triggerSecretFile !== undefined && !o.triggerSecretFile.trim()) {
     throw bad('--trigger-secret-file must name a file holding the webhook secret');
+  }
+  // Replicas verify what they are sent: without a shared secret there is nothing to verify.
+  if (o.fanoutTargets.length && !o.triggerSecretFile) {
+    throw bad('--trigger-fanout needs --trigger-secret-file: replicas check the forwarded signature');
   }
 }
 

@@ -12,13 +12,16 @@ export type GitSyncErrorCode =
   | 'E_WORKTREE'
   | 'E_PUBLISH'
   | 'E_CLEANUP'
+  | 'E_DISK_FULL'
   | 'E_GIT'
   | 'E_TIMEOUT'
   | 'E_STOPPED'
   | 'E_HTTP_BIND'
   | 'E_HOOK'
   | 'E_GATE'
-  | 'E_TRIGGER_SECRET';
+  | 'E_TRIGGER_SECRET'
+  | 'E_ROLLBACK'
+  | 'E_ROLLBACK_REJECTED';
 
 /**
  * The one error class of @gitpaas/git-sync. Messages say what to do and are redacted before

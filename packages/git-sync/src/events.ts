@@ -37,6 +37,21 @@ export interface FatalEvent {
   error: GitSyncError;
 }
 
+/** A rollback went live: `hash` is published and pinned instead of the ref's revision. */
+export interface PinEvent {
+  hash: string;
+  /** What was published before. */
+  from: string | null;
+}
+
+/** A rollback ended: cleared, or the ref moved (a push) and its new revision is synced. */
+export interface UnpinEvent {
+  hash: string;
+  reason: 'cleared' | 'ref-moved';
+  /** Where the ref moved to (ref-moved). */
+  refHash?: string;
+}
+
 /** The events of a GitSync and their listeners' arguments (`gitSync.on('publish', (e) => …)`). */
 export interface GitSyncEvents {
   sync: [SyncEvent];
@@ -44,4 +59,6 @@ export interface GitSyncEvents {
   reject: [RejectEvent];
   error: [ErrorEvent];
   fatal: [FatalEvent];
+  pin: [PinEvent];
+  unpin: [UnpinEvent];
 }

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GitSyncError } from './errors.js';
+import { removeFetchDebris } from './fetch-debris.js';
 import { type GitContext, runGit } from './git.js';
+import { haveCommit } from './remote.js';
 
 export interface FetchOptions {
   repo: string;
@@ -17,14 +20,50 @@ function depthArgs(options: FetchOptions): string[] {
 }
 
 const COMMON = ['--no-tags', '--no-auto-gc', '--no-progress', '--no-recurse-submodules'];
+// What a fetch brings stays one pack (not loose objects of 4 KiB of disk each), which the next
+// repack merges or drops without a `git prune` walk.
+const KEEP_PACK = ['-c', 'fetch.unpackLimit=1'];
 
-/** Fetches one ref (`refs/heads/main`, `HEAD`, or a full hash) and returns the commit it gave. */
-export async function fetchRef(ctx: GitContext, options: FetchOptions, ref: string): Promise<string> {
-  await runGit(ctx, ['fetch', ...COMMON, ...depthArgs(options), '--', options.repo, ref], {
-    cwd: options.root,
-    code: 'E_GIT_FETCH',
-    what: `fetching ${ref}`,
-  });
+/**
+ * Runs `git fetch`; when it fails or is killed, removes what it left (partial objects and packs,
+ * locks), so a full disk does not stay full and a later, smaller revision still fits.
+ */
+async function fetch(
+  ctx: GitContext,
+  options: FetchOptions,
+  refspecs: string[],
+  what: string,
+): Promise<void> {
+  try {
+    const args = [...KEEP_PACK, 'fetch', ...COMMON, ...depthArgs(options), '--', options.repo, ...refspecs];
+    await runGit(ctx, args, {
+      cwd: options.root,
+      code: 'E_GIT_FETCH',
+      what,
+      remote: true,
+    });
+  } catch (error) {
+    const removed = await removeFetchDebris(join(options.root, '.git'));
+    if (removed.length)
+      ctx.logger.info('removed what the failed fetch left behind', { count: removed.length });
+    throw error;
+  }
+}
+
+/**
+ * Fetches one ref (`refs/heads/main`, `HEAD`, or a full hash) and returns the commit it gave.
+ * When FETCH_HEAD names the commit ls-remote announced (`expected`), that is the answer without
+ * starting git again; a tag object, or a ref that moved in between, is peeled by git.
+ */
+export async function fetchRef(
+  ctx: GitContext,
+  options: FetchOptions,
+  ref: string,
+  expected: string,
+): Promise<string> {
+  await fetch(ctx, options, [ref], `fetching ${ref}`);
+  const head = await readFile(join(options.root, '.git', 'FETCH_HEAD'), 'utf8').catch(() => '');
+  if (head.slice(0, expected.length + 1) === `${expected}\t`) return expected;
   const { stdout } = await runGit(ctx, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}'], {
     cwd: options.root,
     code: 'E_GIT_FETCH',
@@ -43,22 +82,17 @@ export async function fetchShortHash(
   options: FetchOptions,
   prefix: string,
   onFetch: () => void,
+  /** Fetch even when the commit is here (a restart deepened --depth). */
+  refetch = false,
 ): Promise<string> {
-  const local = await lookup(ctx, options.root, prefix);
-  if (local) return local;
+  const local = refetch ? null : await lookup(ctx, options.root, prefix);
+  if (local && (await haveCommit(ctx, options.root, local))) return local;
   onFetch();
-  await runGit(
+  await fetch(
     ctx,
-    [
-      'fetch',
-      ...COMMON,
-      ...depthArgs(options),
-      '--',
-      options.repo,
-      '+refs/heads/*:refs/gitsync-scan/heads/*',
-      '+refs/tags/*:refs/gitsync-scan/tags/*',
-    ],
-    { cwd: options.root, code: 'E_GIT_FETCH', what: `fetching branches and tags to find ${prefix}` },
+    options,
+    ['+refs/heads/*:refs/gitsync-scan/heads/*', '+refs/tags/*:refs/gitsync-scan/tags/*'],
+    `fetching branches and tags to find ${prefix}`,
   );
   try {
     const found = await lookup(ctx, options.root, prefix);

@@ -1,11 +1,14 @@
 import type { Redactor } from '@gitpaas/core';
 
 // Set for every git command: root may be a volume owned by another UID (git would call it
-// "dubious ownership"); gc must finish before git-sync goes on, and drop objects at once.
+// "dubious ownership"); gc must finish before git-sync goes on, and drop objects at once — no
+// reflog may pin them (none are written, and gc expires old ones).
 const BUILT_IN: Array<[string, string]> = [
   ['safe.directory', '*'],
   ['gc.autoDetach', 'false'],
   ['gc.pruneExpire', 'now'],
+  ['core.logAllRefUpdates', 'false'],
+  ['gc.reflogExpireUnreachable', 'now'],
   ['advice.detachedHead', 'false'],
 ];
 
@@ -46,20 +49,33 @@ const GIT_LOCATION_ENV = [
   'GIT_CEILING_DIRECTORIES',
 ];
 
+/** git-sync's own settings (GITSYNC_PASSWORD, a GITSYNC_REPO with a token…): none of git's business. */
+const OWN_SETTINGS = /^GIT_?SYNC_/;
+
+/** The environments of git commands: `local` for work on the repository, `remote` for the ones that talk to the remote. */
+export interface GitEnvironments {
+  local: Record<string, string>;
+  /** `local` plus auth (credential helper, the secret, ssh command): only what reaches the remote gets it. */
+  remote: Record<string, string>;
+}
+
 /**
- * The environment of every git command of one sync: this process's (without what would point git
- * at another repository), the git config pairs, then auth (credential helper, ssh command).
+ * The environments of every git command of one sync: this process's (without what would point git
+ * at another repository, and without git-sync's own settings), the git config pairs, and for
+ * commands that reach the remote, auth.
  */
 export function gitEnvironment(
   auth: { env: Record<string, string>; config: Array<[string, string]> },
   pairs: Array<[string, string]>,
   redactor: Redactor,
-): Record<string, string> {
-  const base = { ...process.env };
-  for (const name of GIT_LOCATION_ENV) delete base[name];
+): GitEnvironments {
+  const base: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !GIT_LOCATION_ENV.includes(name) && !OWN_SETTINGS.test(name))
+      base[name] = value;
+  }
   return {
-    ...(base as Record<string, string>),
-    ...gitConfigEnv(base, [...auth.config, ...pairs], redactor),
-    ...auth.env,
+    local: { ...base, ...gitConfigEnv(base, pairs, redactor) },
+    remote: { ...base, ...gitConfigEnv(base, [...auth.config, ...pairs], redactor), ...auth.env },
   };
 }

@@ -20,18 +20,23 @@ import type { GitSyncEvents } from './events.js';
 import { createGate, type Gate } from './gate.js';
 import type { GitContext } from './git.js';
 import { gitEnvironment } from './git-env.js';
+import { createGuard } from './guard.js';
 import { type HookRunner, hookRunners } from './hooks.js';
 import { boundAddress, closeServer, gitSyncRoutes, type HttpRoutes, listen } from './http.js';
 import { HASH, type Layout, layoutFor, worktreePath } from './layout.js';
 import { SyncMetrics } from './metrics.js';
 import { OneTime } from './one-time.js';
-import { readPublished } from './publish.js';
+import { readPublished, recordPublishedRef } from './publish.js';
+import { haveCommit } from './remote.js';
 import { ensureRepo } from './repo.js';
 import { SyncReport, syncError } from './report.js';
 import { recover } from './retention.js';
+import { type RollbackRequest, type RollbackResult, Rollbacks } from './rollback.js';
+import { addRollbackRoutes } from './rollback-http.js';
+import { type Reshape, readShape, reshapeFor, type Shape, writeShape } from './shape.js';
 import { type GitSyncStatus, inInitialPhase, initialStatus } from './status.js';
 import { type PipelineSteps, pipelineSteps } from './steps.js';
-import { type SyncConfig, syncOnce } from './sync.js';
+import { type SyncConfig, type SyncProbe, syncOnce } from './sync.js';
 import { createTrigger } from './trigger.js';
 import { syncOnSignal } from './trigger-signal.js';
 
@@ -43,12 +48,19 @@ export interface GitSync extends Pick<Emitter<GitSyncEvents>, 'on' | 'once' | 'o
   stop(): Promise<void>;
   /** Syncs now; calls coalesce (at most one running and one queued). Rejects when that sync fails. */
   syncNow(reason?: string): Promise<void>;
+  /**
+   * Publishes a revision kept here (or fetched by hash) instead of the ref's and pins it until the
+   * ref moves or clearRollback(); no revision: the previous kept one. Rejects when it cannot.
+   */
+  rollback(revision?: string): Promise<RollbackResult>;
+  /** Ends a rollback and syncs the ref again; false when none was in effect. */
+  clearRollback(): Promise<boolean>;
   /** JSON-able and redacted. */
   status(): GitSyncStatus;
   /** Removes every secret git-sync knows (URL credentials, password, password-file contents) from text. */
   redact(text: string): string;
   readonly registry: Registry;
-  /** Answers GET /, GET /status, GET /metrics (with httpMetrics), POST /sync; false for paths that are not its own. */
+  /** Answers GET /, GET /status, GET /metrics (with httpMetrics), POST /sync, POST and DELETE /rollback; false for paths that are not its own. */
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean;
   /** The address of the built-in server (useful with port 0), null without httpBind. */
   httpAddress(): AddressInfo | null;
@@ -85,6 +97,12 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private readonly hooks: HookRunner[];
   private readonly report: SyncReport;
   private readonly state: GitSyncStatus;
+  private readonly rollbacks: Rollbacks;
+  private readonly probe: SyncProbe = {
+    lsRemote: () => this.metrics.lsRemoteCount.inc(),
+    fetched: () => this.metrics.fetchCount.inc(),
+    repaired: (how) => this.metrics.repairs.inc({ how }),
+  };
   private readonly stopController = new AbortController();
   private stopSignalListener: (() => void) | null = null;
   private server: Server | null = null;
@@ -95,12 +113,16 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private wake: (() => void) | null = null;
   private oneTime: OneTime | null = null;
   private recovered = false;
+  /** What the first sync must redo for a changed --depth or --submodules (set at recovery). */
+  private reshape: Reshape = { refetch: false, resubmodule: false };
+  private shapeRecorded = false;
 
   constructor(input: GitSyncOptions & { logger?: Logger }) {
     const { logger, ...rest } = input;
     const options = resolveOptions(rest);
     const redactor = new Redactor();
-    redactor.addUrl(options.repo);
+    // The URL as given: options.repo has its credentials taken out.
+    redactor.addUrl(rest.repo);
     const log = redactingLogger(logger ?? silentLogger, redactor);
     // A listener that throws is the caller's bug: it is logged and the loop goes on.
     super((error, event) =>
@@ -132,6 +154,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     this.pipeline = pipelineSteps({
       gate: this.gate,
       recycle: options.recycleWorktrees,
+      keep: options.keepRevisions,
       registry,
       logger: log,
     });
@@ -152,6 +175,8 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     const trigger = createTrigger({
       ref: options.ref,
       secretFile: options.triggerSecretFile,
+      fanout: options.fanoutTargets,
+      stopSignal: this.stopController.signal,
       syncNow: (reason) => this.syncNow(reason),
       registry,
       logger: log,
@@ -161,6 +186,12 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       status: () => this.status(),
       metrics: options.httpMetrics ? { registry, redact } : null,
       trigger,
+    });
+    this.rollbacks = new Rollbacks({ layout: this.layout, state: this.state, events: this, logger: log });
+    addRollbackRoutes(this.routes, {
+      guard: createGuard(options.triggerSecretFile, log),
+      rollback: (revision) => this.rollback(revision),
+      clear: () => this.clearRollback(),
     });
   }
 
@@ -194,9 +225,27 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   syncNow(reason = 'requested'): Promise<void> {
     if (this.stopped) return Promise.reject(new GitSyncError('E_STOPPED', 'git-sync is stopped'));
     this.pending ??= deferred();
-    this.pending.reasons.push(reason);
+    // A flood of triggers names the same reason thousands of times: keep each once.
+    if (!this.pending.reasons.includes(reason)) this.pending.reasons.push(reason);
     this.wake?.();
     return this.pending.promise;
+  }
+
+  rollback(revision?: string): Promise<RollbackResult> {
+    if (this.stopped || this.state.state === 'failed' || this.state.state === 'done') {
+      return Promise.reject(
+        new GitSyncError('E_STOPPED', 'the sync loop is not running: nothing can be rolled back'),
+      );
+    }
+    const result = this.rollbacks.request(revision);
+    this.wake?.();
+    return result;
+  }
+
+  async clearRollback(): Promise<boolean> {
+    const cleared = await this.rollbacks.clear();
+    if (cleared) this.syncNow('rollback cleared').catch(() => {});
+    return cleared;
   }
 
   status(): GitSyncStatus {
@@ -226,6 +275,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     const hooksStopped = Promise.all(this.hooks.map((hook) => hook.stop()));
     this.pending?.reject(new GitSyncError('E_STOPPED', 'git-sync stopped before this sync ran'));
     this.pending = null;
+    this.rollbacks.abandon(new GitSyncError('E_STOPPED', 'git-sync stopped before this rollback ran'));
     this.oneTime?.fail(new GitSyncError('E_STOPPED', 'git-sync stopped before the first successful sync'));
     if (this.loopDone) {
       // git is killed at once (SIGTERM, then SIGKILL); do not wait on a slow filesystem beyond that.
@@ -242,9 +292,12 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      const request = this.pending;
-      this.pending = null;
-      const result = await this.runOnce(request?.reasons.join(', ') ?? 'period');
+      // A rollback asked for runs before the next sync.
+      const rollback = this.rollbacks.next();
+      const request = rollback ? null : this.pending;
+      if (!rollback) this.pending = null;
+      const reason = rollback ? 'rollback' : (request?.reasons.join(', ') ?? 'period');
+      const result = await this.runOnce(reason, rollback);
       if (request) {
         if (result === true) request.resolve();
         else request.reject(result);
@@ -254,7 +307,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
         this.state.state = (await this.oneTime.finish(this.state, this.hooks)) ? 'done' : 'failed';
         break;
       }
-      if (this.pending) continue;
+      if (this.pending || this.rollbacks.queued) continue;
       // A hash never moves: after it is published there is nothing to poll (kubernetes/git-sync idles too).
       const ref = this.options.ref.toLowerCase();
       const idle = result === true && HASH.test(ref) && this.state.publishedHash === ref;
@@ -286,16 +339,21 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     });
   }
 
-  /** One sync with all its reporting; true on success, the error otherwise. */
-  private async runOnce(reason: string): Promise<true | GitSyncError> {
+  /**
+   * One sync (or the rollback asked for) with all its reporting; true on success, the error
+   * otherwise. A rollback that fails is its caller's error, not a sync failure.
+   */
+  private async runOnce(reason: string, rollback: RollbackRequest | null): Promise<true | GitSyncError> {
     const startedAt = performance.now();
     this.state.state = 'syncing';
     this.state.nextSyncAt = null;
     this.logger.debug('syncing', { reason });
     const limit = deadline(this.options.syncTimeout, [this.stopController.signal]);
     try {
+      const env = gitEnvironment(await this.auth.env(), this.options.gitConfigPairs, this.redactor);
       const ctx: GitContext = {
-        env: gitEnvironment(await this.auth.env(), this.options.gitConfigPairs, this.redactor),
+        env: env.local,
+        remoteEnv: env.remote,
         signal: limit.signal,
         stopSignal: this.stopController.signal,
         timeoutMs: this.options.syncTimeout,
@@ -303,14 +361,31 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
         logger: this.logger,
       };
       if (!this.recovered) await this.recover(ctx);
-      const outcome = await syncOnce(ctx, this.syncConfig(), this.pipeline, {
-        lsRemote: () => this.metrics.lsRemoteCount.inc(),
-        fetched: () => this.metrics.fetchCount.inc(),
-      });
+      const config = this.syncConfig();
+      const outcome = rollback
+        ? await this.rollbacks.apply(ctx, config, this.pipeline, this.probe, rollback)
+        : await syncOnce(
+            ctx,
+            await this.rollbacks.configFor(ctx, config, this.probe),
+            this.pipeline,
+            this.probe,
+          );
+      if (outcome.kind === 'noop' || outcome.kind === 'published') await this.reshaped();
       await this.report.succeeded(outcome, performance.now() - startedAt);
+      this.state.kept = (await this.pipeline.kept(ctx, config)).map(({ hash, since }) => ({
+        hash,
+        since: since.toISOString(),
+      }));
+      if (rollback) this.rollbacks.settle(rollback, outcome, this.gate?.rejected?.reason);
       return true;
     } catch (thrown) {
       const error = syncError(thrown, this.redactor);
+      if (rollback) {
+        rollback.reject(error);
+        if (error.code !== 'E_STOPPED')
+          this.logger.warn('rollback failed', { code: error.code, error: error.message });
+        return error;
+      }
       if (error.code === 'E_STOPPED' && this.stopped) return error;
       if (await this.report.failed(error, performance.now() - startedAt)) {
         this.state.state = 'failed';
@@ -326,16 +401,35 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   /** Once per process, before the first sync: repairs what a crash left and learns what is published. */
   private async recover(ctx: GitContext): Promise<void> {
     await ensureRepo(ctx, this.layout);
-    const removed = await recover(ctx, this.layout, await readPublished(this.layout));
+    const published = await readPublished(this.layout);
+    const removed = await recover(ctx, this.layout, published);
+    // A repository of an older version (or of kubernetes/git-sync) gets the ref fetches negotiate with.
+    if (published && (await haveCommit(ctx, this.layout.root, published)))
+      await recordPublishedRef(this.layout, published);
     if (removed.length) this.logger.info('removed leftovers of an interrupted run', { removed });
     await this.pipeline.recover(ctx, this.syncConfig());
     await this.gate?.restore();
+    await this.rollbacks.restore();
+    this.reshape = reshapeFor(this.layout, await readShape(this.layout), this.shape());
     this.recovered = true;
     this.state.publishedHash = await readPublished(this.layout);
   }
 
+  /** After the first success of a process: what is on disk has the shape of these options. */
+  private async reshaped(): Promise<void> {
+    if (this.shapeRecorded) return;
+    await writeShape(this.layout, this.shape());
+    this.reshape = { refetch: false, resubmodule: false };
+    this.shapeRecorded = true;
+  }
+
+  private shape(): Shape {
+    return { depth: this.options.depth, submodules: this.options.submodules };
+  }
+
   private syncConfig(): SyncConfig {
     const { repo, ref, staleWorktreeTimeout, gitGc, submodules, depth } = this.options;
-    return { repo, ref, layout: this.layout, staleWorktreeTimeout, gitGc, submodules, depth };
+    const { reshape } = this;
+    return { repo, ref, layout: this.layout, staleWorktreeTimeout, gitGc, submodules, depth, reshape };
   }
 }

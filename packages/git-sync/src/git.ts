@@ -11,8 +11,10 @@ import { execa } from 'execa';
 import { GitCommandError, GitSyncError, type GitSyncErrorCode } from './errors.js';
 
 export interface GitContext {
-  /** Environment for every git command of this sync (auth, config). */
+  /** Environment of git commands that work on the repository alone (config, no credentials). */
   env: Record<string, string>;
+  /** Environment of git commands that reach the remote: `env` plus auth. */
+  remoteEnv: Record<string, string>;
   /** Aborted on stop() or when --sync-timeout passes. */
   signal: AbortSignal;
   /** Aborted only on stop(); tells a stop apart from a timeout. */
@@ -41,21 +43,30 @@ function tail(text: string, lines = 4): string {
 }
 
 /**
- * Runs the real git binary. Secrets never reach argv (auth travels in env and an askpass script);
- * output and errors are redacted. Stays in our process group, so a container runtime killing the
+ * Runs the real git binary. Secrets never reach argv: auth travels in the environment of the
+ * commands that reach the remote (`remote: true`) alone; output and errors are redacted. Stays in our process group, so a container runtime killing the
  * group also kills a running git (no orphan keeps writing into a worktree after a restart).
  */
 export async function runGit(
   ctx: GitContext,
   args: string[],
-  options: { cwd: string; code?: GitSyncErrorCode; what?: string; input?: string; allowFail?: boolean },
+  options: {
+    cwd: string;
+    code?: GitSyncErrorCode;
+    what?: string;
+    input?: string;
+    allowFail?: boolean;
+    /** The command talks to the remote (ls-remote, fetch, submodules): it gets the credentials. */
+    remote?: boolean;
+  },
 ): Promise<GitResult> {
   const shown = ctx.redactor.redact(`git ${args.join(' ')}`);
   ctx.logger.debug('running git', { command: shown, cwd: options.cwd });
   if (ctx.signal.aborted) throw abortError(ctx, shown);
   const subprocess = execa('git', args, {
     cwd: options.cwd,
-    env: ctx.env,
+    env: options.remote ? ctx.remoteEnv : ctx.env,
+    extendEnv: false,
     reject: false,
     stdin: options.input === undefined ? 'ignore' : 'pipe',
     ...(options.input === undefined ? {} : { input: options.input }),
@@ -84,7 +95,7 @@ export async function runGit(
   if (exitCode === 0 || options.allowFail) return { stdout, stderr, exitCode };
   const reason = ctx.redactor.redact(tail(stderr) || tail(stdout) || `exit code ${exitCode}`);
   const cause = new GitCommandError(shown, exitCode, ctx.redactor.redact(tail(stderr, 20)), reason);
-  const code = authFailure(stderr) ? 'E_AUTH' : (options.code ?? 'E_GIT');
+  const code = authFailure(stderr) ? 'E_AUTH' : diskFull(stderr) ? 'E_DISK_FULL' : (options.code ?? 'E_GIT');
   throw new GitSyncError(code, `${options.what ?? shown} failed: ${reason}${hint(code, stderr)}`, { cause });
 }
 
@@ -111,7 +122,16 @@ function authFailure(stderr: string): boolean {
   );
 }
 
+function diskFull(text: string): boolean {
+  return /No space left on device|Disk quota exceeded|ENOSPC/i.test(text);
+}
+
+/** What a full disk means for the user: said once, for git's errors and the file system's. */
+export const DISK_FULL_HINT =
+  ' (the filesystem of --root is full: free or add space; the published revision stays, and the newest revision that fits is published as soon as it fits)';
+
 function hint(code: GitSyncErrorCode, stderr: string): string {
+  if (code === 'E_DISK_FULL') return DISK_FULL_HINT;
   if (/Host key verification failed/i.test(stderr)) {
     return ' (add the host key to --ssh-known-hosts-file, or set --ssh-known-hosts=false)';
   }

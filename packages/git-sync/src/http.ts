@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BindAddress } from '@gitpaas/core';
+import { type BindAddress, controlServerOptions } from '@gitpaas/core';
 import type { Registry } from 'prom-client';
 import { GitSyncError } from './errors.js';
 import type { Trigger } from './trigger.js';
@@ -69,9 +69,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(`${JSON.stringify(body, null, 2)}\n`);
 }
 
-/** Starts git-sync's own server on --http-bind (`shown` as the user wrote it); 404 for paths that are not ours. */
+/**
+ * Starts git-sync's own server on --http-bind (`shown` as the user wrote it); 404 for paths that
+ * are not ours. Clients trickling headers or a body are cut (core's controlServerOptions).
+ */
 export async function listen(address: BindAddress, shown: string, routes: HttpRoutes): Promise<Server> {
-  const server = createServer((req, res) => {
+  const server = createServer(controlServerOptions, (req, res) => {
     if (!routes.handle(req, res)) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('not found\n');

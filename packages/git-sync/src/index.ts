@@ -5,10 +5,13 @@ export type {
   ErrorEvent,
   FatalEvent,
   GitSyncEvents,
+  PinEvent,
   PublishEvent,
   RejectEvent,
   SyncEvent,
+  UnpinEvent,
 } from './events.js';
 export { createGitSync, type GitSync } from './git-sync.js';
 export { options } from './options.js';
+export type { Pin, RollbackResult } from './rollback.js';
 export type { GitSyncStatus } from './status.js';

@@ -25,6 +25,12 @@ export class SyncMetrics {
     help: 'How many times the remote was asked for the ref (cheap check before any fetch)',
     registers: [this.registry],
   });
+  readonly repairs = new Counter({
+    name: 'gitpaas_git_sync_repairs_total',
+    help: 'Repairs of the published worktree: reset (a local commit or deleted files) or recreated (it was missing)',
+    labelNames: ['how'] as const,
+    registers: [this.registry],
+  });
   readonly errors = new Counter({
     name: 'gitpaas_git_sync_errors_total',
     help: 'Failed syncs by error code',

@@ -151,7 +151,7 @@ export const options = defineOptions({
       choices: ['auto', 'always', 'aggressive', 'off'],
       default: 'always',
       group: 'Files',
-      help: 'git garbage collection after worktrees are removed: auto, always, aggressive or off',
+      help: 'garbage collection after worktrees are removed: always (one pack of what is reachable, the rest dropped at once), auto or aggressive (git gc --auto/--aggressive), or off',
     },
     {
       name: 'git-config',
@@ -166,6 +166,14 @@ export const options = defineOptions({
       default: true,
       group: 'Files',
       help: "gitpaas: make a new revision's worktree from one retention released (reset to the new hash, so the cost follows the diff); =false checks out every revision fresh, as kubernetes/git-sync",
+    },
+    {
+      name: 'keep-revisions',
+      type: 'int',
+      default: 0,
+      min: 0,
+      group: 'Files',
+      help: 'gitpaas: keep the worktrees of this many previously published revisions (outside .worktrees, with the recycling pool) so POST /rollback to one needs no fetch and no checkout; 0 keeps none (as kubernetes/git-sync)',
     },
     {
       name: 'exechook-command',
@@ -255,14 +263,21 @@ export const options = defineOptions({
       type: 'string',
       valueName: '<host:port>',
       group: 'HTTP',
-      help: 'serve GET / (health), GET /status, POST /sync (trigger) and, with --http-metrics, GET /metrics on this address',
+      help: 'serve GET / (health), GET /status, POST /sync (trigger), POST and DELETE /rollback and, with --http-metrics, GET /metrics on this address',
     },
     {
       name: 'trigger-secret-file',
       type: 'string',
       valueName: '<file>',
       group: 'HTTP',
-      help: 'gitpaas: POST /sync (on --http-bind) needs a GitHub, Gitea/Forgejo, GitLab or X-Gitpaas-Signature made with the secret in this file, re-read when it changes; without it only loopback callers may trigger',
+      help: 'gitpaas: POST /sync and /rollback (on --http-bind) need a GitHub, Gitea/Forgejo, GitLab or X-Gitpaas-Signature made with the secret in this file, or the secret as an Authorization bearer token; re-read when it changes; without it only callers on this host may trigger',
+    },
+    {
+      name: 'trigger-fanout',
+      type: 'list',
+      valueName: '<host:port,…>',
+      group: 'HTTP',
+      help: 'gitpaas: re-send each accepted POST /sync, body and signature unchanged, to every address these hosts resolve to (e.g. a headless Service naming every replica), skipping this instance; needs --trigger-secret-file',
     },
     {
       name: 'http-metrics',

@@ -1,4 +1,4 @@
-import { mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GitSyncError } from './errors.js';
 import { HASH, type Layout, linkTarget } from './layout.js';
@@ -22,6 +22,7 @@ export async function publish(layout: Layout, hash: string): Promise<void> {
     await symlink(linkTarget(layout, hash), temp);
     await rename(temp, layout.link);
     await fsyncPath(dir);
+    await recordPublishedRef(layout, hash);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => {});
     throw new GitSyncError(
@@ -30,6 +31,20 @@ export async function publish(layout: Layout, hash: string): Promise<void> {
       { cause: error },
     );
   }
+}
+
+/**
+ * Points `refs/gitpaas/published` at the published commit (written as git writes a loose ref: a
+ * lock file renamed into place, no git process). Fetches offer the refs' commits to the server as
+ * what the repository has, so an update transfers its diff instead of the whole tree again, as
+ * kubernetes/git-sync gets from keeping its branch at the synced commit.
+ */
+export async function recordPublishedRef(layout: Layout, hash: string): Promise<void> {
+  const ref = join(layout.gitDir, 'refs', 'gitpaas', 'published');
+  const lock = `${ref}.lock`;
+  await mkdir(dirname(ref), { recursive: true });
+  await writeFile(lock, `${hash}\n`);
+  await rename(lock, ref);
 }
 
 /** The hash the link points at now, or null before the first publish (or when it points elsewhere). */

@@ -234,6 +234,43 @@ describe('worktree recycling', () => {
   });
 });
 
+describe('kept revisions (--keep-revisions)', () => {
+  it('gives back the tree kept at the asked hash as it was, build output included', async () => {
+    const { root, commit, fresh } = await setup();
+    const v1 = await commit('v1', (dir) => writeFile(join(dir, 'a'), '1'));
+    const v2 = await commit('v2', (dir) => writeFile(join(dir, 'a'), '2'));
+    const recycler = createRecycler({ root, keep: 2 });
+    const built = await fresh(v1);
+    await writeFile(join(built, 'build-output.txt'), 'made by the build\n');
+    expect(await recycler.retire(built)).toBe(true);
+    expect(await recycler.retire(await fresh(v2))).toBe(true);
+    expect((await recycler.list()).map((kept) => kept.hash)).toEqual([v2, v1]);
+    const back = await recycler.take(v1);
+    expect(back).toBe(join(root, '.worktrees', v1));
+    expect(await readFile(join(back!, 'build-output.txt'), 'utf8')).toBe('made by the build\n');
+    expect(await git(back!, 'rev-parse', 'HEAD')).toBe(v1);
+    expect((await recycler.list()).map((kept) => kept.hash)).toEqual([v2]);
+  });
+
+  it('resets another hash only beyond the kept ones, and drops the oldest when full', async () => {
+    const { root, commit, fresh } = await setup();
+    const hashes: string[] = [];
+    for (const n of [1, 2, 3, 4])
+      hashes.push(await commit(`v${n}`, (dir) => writeFile(join(dir, 'a'), `${n}`)));
+    const [v1, v2, v3, v4] = hashes as [string, string, string, string];
+    const recycler = createRecycler({ root, keep: 1, maxPool: 2 });
+    expect(await recycler.retire(await fresh(v1))).toBe(true);
+    // Only one tree waits and one is kept: a new hash gets a fresh checkout.
+    expect(await recycler.take(v4)).toBeNull();
+    expect(await recycler.retire(await fresh(v2))).toBe(true);
+    expect(await recycler.retire(await fresh(v3))).toBe(true);
+    expect((await recycler.list()).map((kept) => kept.hash)).toEqual([v3, v2]);
+    // Two wait and one is kept: the oldest becomes the new revision.
+    expect(await recycler.take(v4)).toBe(join(root, '.worktrees', v4));
+    expect((await recycler.list()).map((kept) => kept.hash)).toEqual([v3]);
+  });
+});
+
 describe('worktree recycling with submodules', () => {
   it('does not take a worktree whose submodules were checked out, nor make a revision that has some', async () => {
     const { root, base, commit, fresh } = await setup();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { type Logger, silentLogger } from '@gitpaas/core';
 import { execa } from 'execa';
@@ -10,8 +10,16 @@ export interface RecyclerOptions {
   root: string;
   /** Where retired worktrees wait; outside `.worktrees`, so consumers never see them. */
   poolDir?: string;
-  /** How many retired worktrees to keep; one is enough when each publish retires one. */
+  /** How many retired worktrees to keep (default: `keep` + 2; for recycling alone one is enough, as each publish retires one). */
   maxPool?: number;
+  /**
+   * Revisions kept for a rollback (--keep-revisions): take() finds a kept tree of the asked hash
+   * first, resets one of another hash only while more than this many wait (oldest first), and a
+   * full pool makes room for a newly retired tree by dropping its oldest.
+   */
+  keep?: number;
+  /** Whether take() may reset a tree of another hash (recycling); false takes trees back only for their own hash. */
+  recycle?: boolean;
   /** With submodules on, revisions that have any are never recycled (their git dirs cannot move). */
   submodules?: Submodules;
   /** Environment for git (credentials helpers, config) when `git` is not given. */
@@ -23,8 +31,16 @@ export interface RecyclerOptions {
   logger?: Logger;
 }
 
+/** A retired worktree waiting in the pool: the hash it holds and when it was retired. */
+export interface PooledRevision {
+  hash: string;
+  since: Date;
+}
+
 export interface Recycler {
   readonly poolDir: string;
+  /** The revisions waiting in the pool, newest first (what a rollback finds without a checkout). */
+  list(): Promise<PooledRevision[]>;
   /** Start-up repair: drops pool entries a crash left half-moved. Returns how many remain. */
   recover(): Promise<number>;
   /**
@@ -33,9 +49,10 @@ export interface Recycler {
    */
   retire(worktree: string): Promise<boolean>;
   /**
-   * Materialises `<root>/.worktrees/<hash>` from a pooled worktree: reset to the hash and
-   * cleaned in the pool, then renamed into place complete. Null when the pool is empty or the
-   * reset failed: the caller checks out a fresh worktree.
+   * Materialises `<root>/.worktrees/<hash>` from a pooled worktree: the one kept at that hash
+   * (tracked files restored, the build's untracked files kept), else one reset to the hash and
+   * cleaned in the pool; renamed into place complete. Null when none fits or the reset failed:
+   * the caller checks out a fresh worktree.
    */
   take(hash: string, signal?: AbortSignal): Promise<string | null>;
 }
@@ -53,7 +70,15 @@ interface Entry {
   style: LinkStyle;
 }
 
+/** A pool entry with what it holds: its HEAD and when it left the link (the entry's mtime). */
+interface Pooled extends Entry {
+  hash: string | null;
+  since: Date;
+}
+
 const ADMIN_PREFIX = 'gitpaas-recycle-';
+/** In a worktree's admin dir once its index stat data was refreshed (it moves with the tree). */
+const SETTLED = 'gitpaas-index-settled';
 
 /** Where retired worktrees wait by default: inside the repository, outside `.worktrees`. */
 export function recyclePoolDir(gitDir: string): string {
@@ -72,7 +97,8 @@ export function createRecycler(options: RecyclerOptions): Recycler {
   const gitDir = join(root, '.git');
   const worktreesDir = join(root, '.worktrees');
   const poolDir = options.poolDir ? resolve(options.poolDir) : recyclePoolDir(gitDir);
-  const { maxPool = 2, submodules = 'off', env, link, logger = silentLogger } = options;
+  const { keep = 0, recycle = true, submodules = 'off', env, link, logger = silentLogger } = options;
+  const maxPool = options.maxPool ?? keep + 2;
 
   const git =
     options.git ??
@@ -117,18 +143,27 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     }
   };
 
+  /** The pool's entries that are worktrees, oldest first; anything else in the pool is dropped. */
+  const entries = async (): Promise<Pooled[]> => {
+    const out: Pooled[] = [];
+    for (const dir of await pooled()) {
+      const entry = await entryFor(dir);
+      if (!entry) {
+        await discard(dir);
+        continue;
+      }
+      const head = (await readFile(join(entry.admin, 'HEAD'), 'utf8').catch(() => '')).trim();
+      const since = (await stat(dir).catch(() => null))?.mtime ?? new Date(0);
+      out.push({ ...entry, hash: /^[0-9a-f]{40,64}$/.test(head) ? head : null, since });
+    }
+    return out.sort((a, b) => a.since.getTime() - b.since.getTime());
+  };
+
   const discard = async (dir: string) => {
     await rm(dir, { recursive: true, force: true });
     // Drops the admin record that pointed at the discarded tree.
     await git(root, ['worktree', 'prune']).catch(() => {});
   };
-
-  /** Whether `hash` declares submodules (those revisions are checked out fresh). */
-  const hasSubmodules = (hash: string) =>
-    git(root, ['cat-file', '-e', `${hash}:.gitmodules`]).then(
-      () => true,
-      () => false,
-    );
 
   const exists = (path: string) =>
     stat(path).then(
@@ -138,6 +173,13 @@ export function createRecycler(options: RecyclerOptions): Recycler {
 
   return {
     poolDir,
+
+    async list() {
+      return (await entries())
+        .filter((entry) => entry.hash !== null)
+        .map((entry) => ({ hash: entry.hash!, since: entry.since }))
+        .reverse();
+    },
 
     async recover() {
       let kept = 0;
@@ -156,11 +198,18 @@ export function createRecycler(options: RecyclerOptions): Recycler {
         const real = await realpath(dir).catch(() => null);
         if (!real || published === real) return false;
       }
-      if ((await pooled()).length >= maxPool) return false;
+      const waiting = await entries();
+      if (waiting.length >= maxPool) {
+        // Without revisions to keep one tree is as good as another; kept ones: the newest count.
+        if (keep === 0 || maxPool === 0) return false;
+        for (const old of waiting.slice(0, waiting.length - maxPool + 1)) await discard(old.dir);
+      }
       const entry = await entryFor(dir);
       if (!entry) return false;
       // Submodule repositories live in the admin dir and name their worktree by path: not movable.
       if (await exists(join(entry.admin, 'modules'))) return false;
+      // Its mtime is when it left the link (retention stamps it): kept, the oldest go first.
+      const retired = (await stat(dir)).mtime;
       const id = randomBytes(6).toString('hex');
       const target = join(poolDir, id);
       const admin = join(gitDir, 'worktrees', ADMIN_PREFIX + id);
@@ -169,9 +218,13 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       await rename(dir, target);
       await rename(entry.admin, admin);
       await relink(target, admin, entry.style);
-      // Off the publish path: settle the index's stat data now (a fresh checkout leaves entries
-      // "racily clean", which would make the next reset re-read every file).
-      await git(target, ['update-index', '-q', '--refresh']).catch(() => {});
+      await utimes(target, retired, retired);
+      // Settle the index's stat data once (a fresh checkout leaves every entry "racily clean", which
+      // would make the next reset re-read every file); a reset leaves only the files it wrote so.
+      if (!(await exists(join(admin, SETTLED)))) {
+        await git(target, ['update-index', '-q', '--refresh']).catch(() => {});
+        await writeFile(join(admin, SETTLED), '');
+      }
       logger.debug('worktree retired for recycling', { worktree: dir, pool: target });
       return true;
     },
@@ -179,18 +232,18 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     async take(hash, signal) {
       const target = join(worktreesDir, hash);
       if (await exists(target)) return null;
-      if (submodules !== 'off' && (await hasSubmodules(hash))) return null;
-      for (const dir of await pooled()) {
-        const entry = await entryFor(dir);
-        if (!entry) {
-          await discard(dir);
-          continue;
-        }
+      const waiting = await entries();
+      const same = waiting.find((entry) => entry.hash === hash);
+      // Another hash's tree is reset only beyond the kept revisions, the oldest first.
+      const entry = same ?? (recycle && waiting.length > keep ? waiting[0] : undefined);
+      if (entry) {
+        const { dir } = entry;
         const started = performance.now();
         try {
           await git(dir, ['reset', '--hard', '-q', hash, '--'], signal);
-          // -ff: also nested repositories someone left behind; -x: ignored files too.
-          await git(dir, ['clean', '-ffdxq'], signal);
+          // -ff: also nested repositories someone left behind; -x: ignored files too. A kept tree
+          // of this very hash keeps what its build made (node_modules…): a rollback reuses it.
+          if (entry !== same) await git(dir, ['clean', '-ffdxq'], signal);
         } catch (error) {
           if (signal?.aborted) throw error;
           logger.warn(`recycling a worktree failed, checking out fresh: ${(error as Error).message}`, {
@@ -199,6 +252,12 @@ export function createRecycler(options: RecyclerOptions): Recycler {
           await discard(dir);
           return null;
         }
+        // Known only now (asking git first would cost every revision a process); the tree stays
+        // pooled, a valid worktree, for the next revision.
+        if (submodules !== 'off' && (await exists(join(dir, '.gitmodules')))) return null;
+        // Known only now (asking git first would cost every revision a process); the tree stays
+        // pooled, a valid worktree, for the next revision.
+        if (submodules !== 'off' && (await exists(join(dir, '.gitmodules')))) return null;
         const admin = join(gitDir, 'worktrees', hash);
         if (await exists(admin)) {
           // A record for this hash whose worktree still exists belongs to someone: leave both alone.
@@ -210,7 +269,10 @@ export function createRecycler(options: RecyclerOptions): Recycler {
         await rename(entry.admin, admin);
         await relink(target, admin, entry.style, dir);
         await rename(dir, target);
-        logger.debug('worktree recycled', { hash, ms: Math.round(performance.now() - started) });
+        logger.debug(entry === same ? 'kept worktree restored' : 'worktree recycled', {
+          hash,
+          ms: Math.round(performance.now() - started),
+        });
         return target;
       }
       return null;

@@ -99,7 +99,8 @@ describe('secrets never leave', () => {
 
       const failedUrl = await everythingShown(['--repo', withToken], {}, join(dir, 'bad-url'), false);
       expect(failedUrl).toContain('E_AUTH');
-      expect(failedUrl).toContain('REDACTED');
+      // The URL is shown (status, logs) with its credentials taken out, not merely masked.
+      expect(failedUrl).toContain(`"repo":"${repo}"`);
       expectNoSecret(failedUrl);
 
       const failedEnv = await everythingShown(

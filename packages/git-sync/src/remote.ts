@@ -24,6 +24,7 @@ export async function resolveRemote(
     cwd,
     code: 'E_GIT_LS_REMOTE',
     what: 'asking the remote for --ref (git ls-remote)',
+    remote: true,
   });
   const refs = new Map<string, string>();
   for (const line of stdout.split('\n')) {
@@ -52,8 +53,15 @@ export async function resolveRemote(
   );
 }
 
-/** Whether a commit is already in the local repository (then no fetch is needed). */
+/**
+ * Whether a commit and every object of its tree are in the local repository (then no fetch is
+ * needed). A fetch that ran out of disk can leave the commit and its trees without their blobs:
+ * trusting the commit alone would fail every checkout of it ("unable to read sha1 file").
+ */
 export async function haveCommit(ctx: GitContext, cwd: string, hash: string): Promise<boolean> {
-  const result = await runGit(ctx, ['cat-file', '-e', `${hash}^{commit}`], { cwd, allowFail: true });
+  const result = await runGit(ctx, ['rev-list', '--objects', '--no-walk', '--quiet', hash, '--'], {
+    cwd,
+    allowFail: true,
+  });
   return result.exitCode === 0;
 }

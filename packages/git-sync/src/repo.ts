@@ -1,14 +1,15 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { clearRoot } from './clear-root.js';
 import { GitSyncError } from './errors.js';
 import { type GitContext, runGit } from './git.js';
 import type { Layout } from './layout.js';
 
 /**
  * Makes --root a usable git repository. Root belongs to git-sync: when it holds something that is
- * not a healthy repository of ours, its contents are cleared (not the directory itself, which is
- * often a mount point), as kubernetes/git-sync does.
+ * not a healthy repository of ours, its contents are cleared (not the directory itself, nor mount
+ * points inside it), as kubernetes/git-sync does. Dangerous roots were refused by the options.
  */
 export async function ensureRepo(ctx: GitContext, layout: Layout, thorough = true): Promise<void> {
   // After the first full check of a process, a cheap look is enough: only someone wiping root breaks it.
@@ -25,14 +26,7 @@ export async function ensureRepo(ctx: GitContext, layout: Layout, thorough = tru
     );
   }
   if (await isOurRepo(ctx, layout)) return;
-  const entries = await readdir(layout.root);
-  if (entries.length) {
-    ctx.logger.warn('root is not a usable git-sync repository, clearing it', {
-      root: layout.root,
-      entries: entries.length,
-    });
-    await Promise.all(entries.map((entry) => rm(join(layout.root, entry), { recursive: true, force: true })));
-  }
+  await clearRoot(layout.root, ctx.logger);
   await runGit(ctx, ['init', '-q', '-b', 'git-sync'], {
     cwd: layout.root,
     code: 'E_ROOT',

@@ -4,6 +4,7 @@ import { GitSyncError } from './errors.js';
 import type { GitSyncEvents } from './events.js';
 import { removeErrorFile, rootPath, touch, writeErrorFile } from './files.js';
 import type { Gate } from './gate.js';
+import { DISK_FULL_HINT } from './git.js';
 import type { HookRunner } from './hooks.js';
 import type { Layout } from './layout.js';
 import type { SyncMetrics } from './metrics.js';
@@ -30,8 +31,13 @@ export interface ReportTargets {
   hooks: readonly HookRunner[];
 }
 
-/** Any failure of a sync as a GitSyncError, its message redacted. */
+/** Any failure of a sync as a GitSyncError, its message redacted; a full disk says so whichever step met it. */
 export function syncError(thrown: unknown, redactor: Redactor): GitSyncError {
+  const errno = (thrown instanceof GitSyncError ? thrown.cause : thrown) as NodeJS.ErrnoException | undefined;
+  if (errno?.code === 'ENOSPC' || errno?.code === 'EDQUOT') {
+    const message = thrown instanceof GitSyncError ? thrown.message : `sync failed: ${errno.message}`;
+    return new GitSyncError('E_DISK_FULL', `${redactor.redact(message)}${DISK_FULL_HINT}`, { cause: thrown });
+  }
   if (thrown instanceof GitSyncError) return thrown;
   const message = String((thrown as Error)?.message ?? thrown);
   return new GitSyncError('E_GIT', `sync failed: ${redactor.redact(message)}`, { cause: thrown });

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { GitGc } from './config.js';
+import { removeFetchDebris } from './fetch-debris.js';
 import { type GitContext, runGit } from './git.js';
 import { HASH, type Layout, worktreePath } from './layout.js';
 import { removeOrphanRecords } from './orphan-records.js';
@@ -16,11 +17,16 @@ export interface Revision {
 }
 
 /**
- * Start-up repair after a crash or kill -9: drop stale git locks and temp links, remove half-made
- * worktrees (never the published one) and anything that is not a worktree, prune git's records.
+ * Start-up repair after a crash or kill -9: drop stale git locks, a killed fetch's partial objects,
+ * reflogs and temp links, remove half-made worktrees (never the published one) and anything that is not a
+ * worktree, prune git's records.
  */
 export async function recover(ctx: GitContext, layout: Layout, published: string | null): Promise<string[]> {
-  const removed = await removeStaleLocks(layout);
+  const removed = [
+    ...(await removeStaleLocks(layout)),
+    ...(await removeFetchDebris(layout.gitDir)),
+    ...(await removeReflogs(layout)),
+  ];
   const linkDir = dirname(layout.link);
   for (const entry of await readdir(linkDir).catch(() => [] as string[])) {
     if (entry.startsWith(tempLinkPrefix(layout))) {
@@ -57,7 +63,8 @@ export async function retire(layout: Layout, hash: string): Promise<void> {
 
 /**
  * Removes worktrees other than the published one once they have been retired for longer than
- * `staleMs` (0: at once), anything else in `.worktrees`, then lets git drop what they pinned.
+ * `staleMs` (0: at once), anything else in `.worktrees`, then lets git drop what they pinned
+ * (as kubernetes/git-sync, with fewer git processes: one per update matters on a busy machine).
  */
 export async function cleanup(
   ctx: GitContext,
@@ -69,6 +76,7 @@ export async function cleanup(
   release: (dir: string) => Promise<boolean> = async () => false,
 ): Promise<number> {
   let removed = 0;
+  let deleted = 0;
   const now = Date.now();
   for (const entry of await readdir(layout.worktrees)) {
     if (entry === published) continue;
@@ -78,23 +86,52 @@ export async function cleanup(
     // A recycled tree left .worktrees all the same: what it pinned still needs the clean-up below.
     if (!(info?.isDirectory() && HASH.test(entry) && (await release(dir)))) {
       await rm(dir, { recursive: true, force: true });
+      deleted++;
     }
     removed++;
   }
   if (removed === 0) return 0;
   const opts = { cwd: layout.root, code: 'E_CLEANUP' as const };
-  await runGit(ctx, ['worktree', 'prune'], { ...opts, what: 'git worktree prune' });
-  await runGit(ctx, ['reflog', 'expire', '--expire-unreachable=all', '--all'], {
-    ...opts,
-    what: 'git reflog expire',
-  });
-  if (gc !== 'off') {
-    const args = [
-      'gc',
-      '--quiet',
-      ...(gc === 'auto' ? ['--auto'] : gc === 'aggressive' ? ['--aggressive'] : []),
-    ];
-    await runGit(ctx, args, { ...opts, what: `git gc (--git-gc ${gc})` });
+  // A recycled tree keeps its record (it moved with the tree): only deleted trees leave records to prune.
+  if (deleted > 0) await runGit(ctx, ['worktree', 'prune'], { ...opts, what: 'git worktree prune' });
+  if (gc === 'always') {
+    // What `git gc` does for this repository — pack what is reachable, drop the rest at once —
+    // without its other steps (reflogs: git-sync writes none and removes old ones at start-up;
+    // refs to pack, worktrees to prune, rerere: none, or done above), a process each, every update.
+    await runGit(ctx, ['repack', '-a', '-d', '-l', '-q'], { ...opts, what: 'git repack (--git-gc always)' });
+    // Fetches keep packs (fetch.unpackLimit=1), so loose objects are rare: a commit made in a worktree.
+    if (await hasLooseObjects(layout)) {
+      await runGit(ctx, ['prune', '--expire=now'], { ...opts, what: 'git prune (--git-gc always)' });
+    }
+  } else if (gc !== 'off') {
+    await runGit(ctx, ['gc', '--quiet', gc === 'auto' ? '--auto' : '--aggressive'], {
+      ...opts,
+      what: `git gc (--git-gc ${gc})`,
+    });
+  }
+  return removed;
+}
+
+/** Whether any loose object is left (repack removes the ones it packed, and their empty directories). */
+async function hasLooseObjects(layout: Layout): Promise<boolean> {
+  const entries = await readdir(join(layout.gitDir, 'objects')).catch(() => [] as string[]);
+  return entries.some((name) => /^[0-9a-f]{2}$/.test(name));
+}
+
+/**
+ * Removes the reflogs of the repository and its worktrees (an older version, or kubernetes/git-sync,
+ * wrote them): they would pin every revision ever checked out. git-sync's commands write none.
+ */
+async function removeReflogs(layout: Layout): Promise<string[]> {
+  const logs = [join(layout.gitDir, 'logs')];
+  for (const name of await readdir(join(layout.gitDir, 'worktrees')).catch(() => [] as string[])) {
+    logs.push(join(layout.gitDir, 'worktrees', name, 'logs'));
+  }
+  const removed: string[] = [];
+  for (const dir of logs) {
+    if (!(await stat(dir).catch(() => null))) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
   }
   return removed;
 }

@@ -48,6 +48,14 @@ describe('verifySignature', () => {
     expect(verifySignature({ 'x-gitlab-token': `${secret.toString()}x` }, body, secret).ok).toBe(false);
   });
 
+  it('accepts the secret as an Authorization bearer token, any body, and refuses another scheme', () => {
+    const bearer = { authorization: `Bearer ${secret.toString()}` };
+    expect(verifySignature(bearer, body, secret)).toEqual({ ok: true, format: 'bearer' });
+    expect(verifySignature(bearer, Buffer.from('another body'), secret).ok).toBe(true);
+    expect(verifySignature({ authorization: `Basic ${secret.toString()}` }, body, secret).ok).toBe(false);
+    expect(verifySignature({ authorization: 'Bearer guess' }, body, secret).ok).toBe(false);
+  });
+
   it('accepts the generic X-Gitpaas-Signature that signBody produces', () => {
     expect(verifySignature({ 'x-gitpaas-signature': signBody(body, secret) }, body, secret)).toEqual({
       ok: true,

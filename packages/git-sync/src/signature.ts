@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { GitSyncError } from './errors.js';
 
-export type SignatureFormat = 'github' | 'gitea' | 'gitlab' | 'gitpaas';
+export type SignatureFormat = 'github' | 'gitea' | 'gitlab' | 'gitpaas' | 'bearer';
 
 export type SignatureCheck = { ok: true; format: SignatureFormat } | { ok: false; reason: string };
 
@@ -22,27 +22,31 @@ const FORMATS: ReadonlyArray<{
   { header: 'x-gitea-signature', format: 'gitea', kind: 'hmac', prefix: '' },
   { header: 'x-gogs-signature', format: 'gitea', kind: 'hmac', prefix: '' },
   { header: 'x-gitlab-token', format: 'gitlab', kind: 'token', prefix: '' },
+  // The secret itself, as a person types it into the dashboard or a script sends it with curl.
+  { header: 'authorization', format: 'bearer', kind: 'token', prefix: 'bearer ' },
 ];
 
 export const SIGNATURE_HEADERS = FORMATS.map((f) => f.header);
 
 /**
  * Verifies a push notification against the shared secret: HMAC-SHA256 of the raw body for
- * GitHub, Gitea/Forgejo and the generic header, the plain token for GitLab. The first header
- * present decides. Comparisons take constant time.
+ * GitHub, Gitea/Forgejo and the generic header, the plain token for GitLab and for
+ * `Authorization: Bearer`. The first header present decides. Comparisons take constant time.
  */
 export function verifySignature(headers: IncomingHttpHeaders, body: Buffer, secret: Buffer): SignatureCheck {
   for (const { header, format, kind, prefix } of FORMATS) {
     const raw = headers[header];
     if (raw === undefined) continue;
     const value = (Array.isArray(raw) ? raw[0] : raw)?.trim() ?? '';
+    const prefixed = value.toLowerCase().startsWith(prefix);
     if (kind === 'token') {
       // Hash both sides so the comparison neither leaks the token's length nor needs equal lengths.
-      return sameBytes(sha256(Buffer.from(value, 'utf8')), sha256(secret))
+      const token = prefixed ? value.slice(prefix.length).trim() : '';
+      return prefixed && sameBytes(sha256(Buffer.from(token, 'utf8')), sha256(secret))
         ? { ok: true, format }
         : { ok: false, reason: `${header} does not match the trigger secret` };
     }
-    if (!value.toLowerCase().startsWith(prefix) || !/^[0-9a-f]{64}$/i.test(value.slice(prefix.length))) {
+    if (!prefixed || !/^[0-9a-f]{64}$/i.test(value.slice(prefix.length))) {
       return { ok: false, reason: `${header} is not ${prefix}<64 hex digits>` };
     }
     const given = Buffer.from(value.slice(prefix.length), 'hex');

@@ -1,4 +1,5 @@
 import type { Rejection } from './gate.js';
+import type { Pin } from './rollback.js';
 
 /** What GET /status serves and status() returns: JSON-able, redacted. */
 export interface GitSyncStatus {
@@ -13,6 +14,10 @@ export interface GitSyncStatus {
   publishedHash: string | null;
   /** Worktrees kept under .worktrees, the published one first. */
   revisions: Array<{ hash: string; since: string }>;
+  /** Revisions kept outside .worktrees for a rollback (--keep-revisions), newest first. */
+  kept: Array<{ hash: string; since: string }>;
+  /** The rollback in effect (POST /rollback), until the ref moves or it is cleared. */
+  pinned: Pin | null;
   syncCount: number;
   lastSyncAt: string | null;
   lastSyncDurationMs: number | null;
@@ -35,6 +40,8 @@ export function initialStatus(where: Pick<GitSyncStatus, 'repo' | 'ref' | 'root'
     ready: false,
     publishedHash: null,
     revisions: [],
+    kept: [],
+    pinned: null,
     syncCount: 0,
     lastSyncAt: null,
     lastSyncDurationMs: null,

@@ -3,7 +3,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { GitSyncError } from './errors.js';
 import type { Gate } from './gate.js';
 import { type GitContext, runGit } from './git.js';
-import { createRecycler, type Recycler } from './recycle.js';
+import { createRecycler, type PooledRevision, type Recycler } from './recycle.js';
 import { defaultSteps, type SyncConfig, type SyncSteps } from './sync.js';
 import { createWorktree, markComplete, removeWorktree } from './worktree.js';
 
@@ -16,19 +16,24 @@ export interface WorktreeReport {
 
 export interface PipelineSteps extends SyncSteps {
   lastWorktree: WorktreeReport | null;
-  /** Start-up repair of the recycling pool (emptied when recycling is off). */
+  /** Start-up repair of the recycling pool (emptied when recycling is off and nothing is kept). */
   recover(ctx: GitContext, config: SyncConfig): Promise<void>;
+  /** The revisions kept outside `.worktrees` for a rollback (--keep-revisions), newest first. */
+  kept(ctx: GitContext, config: SyncConfig): Promise<PooledRevision[]>;
 }
 
 export interface PipelineOptions {
   gate: Gate | null;
   recycle: boolean;
+  /** --keep-revisions: retired worktrees kept in the pool for a rollback. */
+  keep: number;
   registry: Registry;
   logger: Logger;
 }
 
 /** The sync pipeline with gitpaas's steps plugged in: worktree recycling and the pre-publish gate. */
-export function pipelineSteps({ gate, recycle, registry, logger }: PipelineOptions): PipelineSteps {
+export function pipelineSteps({ gate, recycle, keep, registry, logger }: PipelineOptions): PipelineSteps {
+  const pooling = recycle || keep > 0;
   const seconds = new Histogram({
     name: 'gitpaas_worktree_seconds',
     help: 'Time to make the worktree of a new revision, by method (fresh checkout or recycled)',
@@ -43,6 +48,8 @@ export function pipelineSteps({ gate, recycle, registry, logger }: PipelineOptio
       link: config.layout.link,
       submodules: config.submodules,
       maxPool,
+      keep,
+      recycle,
       logger,
       git: (cwd, args) =>
         runGit(ctx, args, { cwd, code: 'E_WORKTREE', what: `git ${args[0]} (recycling a worktree)` }),
@@ -54,7 +61,7 @@ export function pipelineSteps({ gate, recycle, registry, logger }: PipelineOptio
 
     async makeWorktree(ctx, config, hash) {
       const started = performance.now();
-      const taken = recycle ? await recycler(ctx, config).take(hash, ctx.signal) : null;
+      const taken = pooling ? await recycler(ctx, config).take(hash, ctx.signal) : null;
       if (taken) await markComplete(config.layout, taken, hash);
       const dir = taken ?? (await createWorktree(ctx, config.layout, hash, config));
       const ms = performance.now() - started;
@@ -81,13 +88,15 @@ export function pipelineSteps({ gate, recycle, registry, logger }: PipelineOptio
       return { ok: false, reason: verdict.rejection.reason, output: verdict.rejection.output.join('\n') };
     },
 
-    release: (ctx, config, dir) => (recycle ? recycler(ctx, config).retire(dir) : Promise.resolve(false)),
+    release: (ctx, config, dir) => (pooling ? recycler(ctx, config).retire(dir) : Promise.resolve(false)),
 
     held: (hash) => gate?.isRejected(hash) ?? false,
 
     async recover(ctx, config) {
-      await recycler(ctx, config, recycle ? undefined : 0).recover();
+      await recycler(ctx, config, pooling ? undefined : 0).recover();
     },
+
+    kept: (ctx, config) => (pooling ? recycler(ctx, config).list() : Promise.resolve([])),
   };
   return steps;
 }

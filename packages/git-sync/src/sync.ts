@@ -6,7 +6,9 @@ import { publish, readPublished } from './publish.js';
 import { haveCommit, type RemoteRef, resolveRemote } from './remote.js';
 import { ensureRepo } from './repo.js';
 import { cleanup, retire } from './retention.js';
-import { createWorktree, isComplete, type WorktreeOptions } from './worktree.js';
+import type { Reshape } from './shape.js';
+import { checkPublished, resetPublished } from './verify.js';
+import { createWorktree, reshapeSubmodules, type WorktreeOptions } from './worktree.js';
 
 export interface SyncConfig extends WorktreeOptions {
   repo: string;
@@ -14,6 +16,8 @@ export interface SyncConfig extends WorktreeOptions {
   layout: Layout;
   staleWorktreeTimeout: number;
   gitGc: GitGc;
+  /** What a restart with another --depth or --submodules must redo (nothing after the first success). */
+  reshape: Reshape;
 }
 
 /** What a pre-publish gate says about a ready worktree. */
@@ -59,12 +63,15 @@ export type SyncOutcome =
 export interface SyncProbe {
   lsRemote(): void;
   fetched(): void;
+  /** The published worktree had to be repaired. */
+  repaired(how: 'reset' | 'recreated'): void;
 }
 
 /**
- * One pass: ask the remote where --ref points, fetch only if that commit is new here, check it out,
- * gate it, flip the link, clean up. Every step before the flip can fail or be killed without
- * touching what is published.
+ * One pass: ask the remote where --ref points, fetch only when it moved, check it out,
+ * gate it, flip the link, clean up; when the ref has not moved, verify (and repair) the published
+ * worktree instead. Every step before the flip can fail or be killed without touching what is
+ * published.
  */
 export async function syncOnce(
   ctx: GitContext,
@@ -77,14 +84,28 @@ export async function syncOnce(
   const published = await readPublished(layout);
   const remote = await resolveRemote(ctx, layout.root, config.repo, config.ref);
   if (remote.kind === 'ref') probe.lsRemote();
+  // A revision the gate rejected is not fetched, checked out or gated again until the ref moves.
+  if (remote.kind !== 'short' && remote.hash !== published && steps.held(remote.hash)) {
+    return { kind: 'held', hash: remote.hash };
+  }
   // Idle polls stop here: the remote still points at what is published.
-  const unchanged = remote.kind !== 'short' && remote.hash === published;
+  const unchanged = !config.reshape.refetch && remote.kind !== 'short' && remote.hash === published;
   const hash = unchanged ? remote.hash : await commitFor(ctx, config, remote, probe);
 
   const release = (dir: string) => steps.release(ctx, config, dir);
-  if (hash === published && (await isComplete(worktreePath(layout, hash), hash))) {
+  if (hash === published) {
+    const repaired = await repairPublished(ctx, config, steps, hash, probe);
+    if (!repaired && config.reshape.resubmodule) {
+      ctx.logger.info('redoing the submodules of the published worktree for --submodules', {
+        hash,
+        submodules: config.submodules,
+      });
+      await reshapeSubmodules(ctx, worktreePath(layout, hash), config);
+    }
     await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc, release);
-    return { kind: 'noop', hash };
+    return repaired
+      ? { kind: 'published', hash, worktree: repaired, previous: hash }
+      : { kind: 'noop', hash };
   }
   if (steps.held(hash)) return { kind: 'held', hash };
   const worktree = await steps.makeWorktree(ctx, config, hash);
@@ -97,6 +118,36 @@ export async function syncOnce(
   return { kind: 'published', hash, worktree, previous: published };
 }
 
+/**
+ * Verifies the published worktree and repairs what changed it, as kubernetes/git-sync does: a
+ * changed one is reset in place, a missing one checked out again (no gate: it was published
+ * already) and the link set again. Returns the directory when it had to be made anew.
+ */
+async function repairPublished(
+  ctx: GitContext,
+  config: SyncConfig,
+  steps: SyncSteps,
+  hash: string,
+  probe: SyncProbe,
+): Promise<string | null> {
+  const state = await checkPublished(ctx, config.layout, hash);
+  if (state.kind === 'intact') return null;
+  if (state.kind === 'changed') {
+    ctx.logger.warn('the published worktree was changed; resetting it to the published revision', {
+      hash,
+      change: state.change,
+    });
+    await resetPublished(ctx, config.layout, hash);
+    probe.repaired('reset');
+    return null;
+  }
+  ctx.logger.warn('the published worktree is missing; checking it out again', { hash });
+  const worktree = await steps.makeWorktree(ctx, config, hash);
+  await publish(config.layout, hash);
+  probe.repaired('recreated');
+  return worktree;
+}
+
 async function commitFor(
   ctx: GitContext,
   config: SyncConfig,
@@ -104,8 +155,14 @@ async function commitFor(
   probe: SyncProbe,
 ): Promise<string> {
   const fetchOptions = { repo: config.repo, depth: config.depth, root: config.layout.root };
-  if (remote.kind === 'short') return fetchShortHash(ctx, fetchOptions, remote.prefix, probe.fetched);
-  if (await haveCommit(ctx, config.layout.root, remote.hash)) return remote.hash;
+  const { refetch } = config.reshape;
+  if (remote.kind === 'short')
+    return fetchShortHash(ctx, fetchOptions, remote.prefix, probe.fetched, refetch);
+  // A moved ref is fetched without asking first whether the commit is here (it seldom is, and
+  // that costs a git process every update); git sends only what the published commit lacks.
+  const local =
+    remote.kind === 'hash' && !refetch && (await haveCommit(ctx, config.layout.root, remote.hash));
+  if (local) return remote.hash;
   probe.fetched();
-  return fetchRef(ctx, fetchOptions, remote.kind === 'ref' ? remote.name : remote.hash);
+  return fetchRef(ctx, fetchOptions, remote.kind === 'ref' ? remote.name : remote.hash, remote.hash);
 }

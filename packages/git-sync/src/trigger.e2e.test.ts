@@ -1,47 +1,24 @@
-import { readlink, writeFile } from 'node:fs/promises';
+import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUpSyncs, makeSync, runBin, spawnBin, syncFixture, waitFor } from '../test/helpers/index.js';
+import {
+  cleanUpSyncs,
+  memoryLogger,
+  runBin,
+  signedPush,
+  spawnBin,
+  syncFixture,
+  syncWithTrigger,
+  waitFor,
+} from '../test/helpers/index.js';
 import type { GitSync } from './index.js';
-import { signBody } from './signature.js';
 
 const SECRET = 'e2e-trigger-secret';
 afterEach(cleanUpSyncs);
 
-async function startWithTrigger(extra: Record<string, unknown> = {}) {
-  const { dir, remote, root } = await syncFixture();
-  const secretFile = join(dir, 'trigger-secret');
-  await writeFile(secretFile, `${SECRET}\n`);
-  const gs = makeSync({
-    repo: remote.url,
-    root,
-    ref: 'main',
-    period: 3_600_000,
-    httpBind: '127.0.0.1:0',
-    httpMetrics: true,
-    triggerSecretFile: secretFile,
-    ...extra,
-  });
-  await gs.start();
-  await waitFor(async () => gs.status().publishedHash === (await remote.hash()), {
-    message: 'the first publish',
-  });
-  const url = `http://127.0.0.1:${gs.httpAddress()!.port}/sync`;
-  return { gs, remote, url };
-}
-
-function githubPush(url: string, ref: string, secret = SECRET) {
-  const body = JSON.stringify({ ref, after: 'x', repository: { default_branch: 'main' } });
-  return fetch(url, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-hub-signature-256': signBody(body, secret),
-    },
-  });
-}
+const startWithTrigger = (extra: Parameters<typeof syncWithTrigger>[1] = {}) =>
+  syncWithTrigger(SECRET, extra);
+const githubPush = (url: string, ref: string, secret = SECRET) => signedPush(url, secret, { ref });
 
 async function metric(gs: GitSync, name: string, labels: Record<string, string> = {}) {
   const m = await gs.registry.getSingleMetric(name)!.get();
@@ -67,7 +44,7 @@ describe('POST /sync through the sync loop', () => {
     expect((await githubPush(url, 'refs/heads/main', 'forged')).status).toBe(401);
     const other = await githubPush(url, 'refs/heads/feature');
     expect(other.status).toBe(202);
-    expect(((await other.json()) as { outcome: string }).outcome).toBe('ignored');
+    expect(other.json.outcome).toBe('ignored');
     expect(gs.status().lastSyncAt).toBe(before);
     expect(gs.status().syncCount).toBe(syncs);
     expect(await metric(gs, 'gitpaas_trigger_requests_total', { outcome: 'unauthorized' })).toBe(1);
@@ -75,8 +52,9 @@ describe('POST /sync through the sync loop', () => {
     expect(metrics).toContain('gitpaas_trigger_requests_total{outcome="ignored"} 1');
   });
 
-  it('coalesces a burst of 100 signed triggers into at most 2 fetches', async () => {
-    const { gs, remote, url } = await startWithTrigger();
+  it('coalesces a burst of 100 signed triggers into at most 2 fetches, each reason named once', async () => {
+    const logger = memoryLogger();
+    const { gs, remote, url } = await startWithTrigger({ logger });
     const fetchesBefore = await metric(gs, 'git_fetch_count_total');
     const next = await remote.commit({ 'app.js': 'burst\n' });
     const statuses = await Promise.all(
@@ -89,6 +67,13 @@ describe('POST /sync through the sync loop', () => {
     const fetches = (await metric(gs, 'git_fetch_count_total')) - fetchesBefore;
     expect(fetches).toBeGreaterThanOrEqual(1);
     expect(fetches).toBeLessThanOrEqual(2);
+    const reasons = logger.lines
+      .map((line) => JSON.parse(line) as { msg: string; reason?: string })
+      .filter((line) => line.msg === 'syncing')
+      .map((line) => line.reason ?? '')
+      .filter((reason) => reason.includes('trigger'));
+    expect(reasons.length).toBeGreaterThanOrEqual(1);
+    for (const reason of reasons) expect(reason).toBe('trigger: push to refs/heads/main');
   });
 
   it('syncs on the --sync-on-signal signal', async () => {

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, silentLogger } from '@gitpaas/core';
 import { Counter, type Registry } from 'prom-client';
+import { fromLoopback } from './guard.js';
 import { SecretFile, verifySignature } from './signature.js';
+import { answerTooLarge, readBody } from './trigger-body.js';
+import { deliveryOf, Fanout, type FanoutTarget, FORWARDED_HEADER } from './trigger-fanout.js';
 
 export const TRIGGER_PATH = '/sync';
 export const MAX_TRIGGER_BODY = 1024 * 1024;
@@ -26,6 +29,10 @@ export interface TriggerOptions {
   registry: Registry;
   logger?: Logger;
   maxBodyBytes?: number;
+  /** `--trigger-fanout`: accepted deliveries are re-sent to these (needs `secretFile`). */
+  fanout?: readonly FanoutTarget[];
+  /** Ends the fan-out's requests (git-sync's stop). */
+  stopSignal?: AbortSignal;
 }
 
 export interface Trigger {
@@ -37,6 +44,10 @@ export interface Trigger {
 export function createTrigger(options: TriggerOptions): Trigger {
   const { ref, syncNow, registry, logger = silentLogger, maxBodyBytes = MAX_TRIGGER_BODY } = options;
   const secret = options.secretFile ? new SecretFile(options.secretFile) : null;
+  const fanout =
+    secret && options.fanout?.length
+      ? new Fanout({ targets: options.fanout, registry, logger, stopSignal: options.stopSignal })
+      : null;
   const requests = new Counter({
     name: 'gitpaas_trigger_requests_total',
     help: 'POST /sync requests by outcome (accepted, ignored, ping, unauthorized, forbidden, too_large, bad_method, error)',
@@ -81,6 +92,8 @@ export function createTrigger(options: TriggerOptions): Trigger {
     syncNow(event.ref ? `trigger: push to ${event.ref}` : 'trigger').catch((error: Error) => {
       logger.debug('triggered sync failed', { error: error.message });
     });
+    // The marker counts only here, after the signature was verified: a replica never re-sends.
+    if (fanout && header(req, FORWARDED_HEADER) !== '1') fanout.deliver(deliveryOf(req, body));
   };
 
   return {
@@ -90,45 +103,26 @@ export function createTrigger(options: TriggerOptions): Trigger {
         req.resume();
         return answer(res, 405, 'bad_method', 'use POST');
       }
-      if (!secret && !isLoopback(req.socket.remoteAddress)) {
+      if (!secret && !fromLoopback(req)) {
         req.resume();
         return answer(res, 403, 'forbidden', 'set --trigger-secret-file to accept triggers from other hosts');
       }
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > maxBodyBytes) return refuseLarge(req, res);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let refused = false;
-      req.on('data', (chunk: Buffer) => {
-        if (refused) return;
-        size += chunk.length;
-        if (size > maxBodyBytes) {
-          refused = true;
-          chunks.length = 0;
-          refuseLarge(req, res);
-        } else {
-          chunks.push(chunk);
-        }
-      });
-      req.on('end', () => {
-        if (refused) return;
-        handleBody(req, res, Buffer.concat(chunks)).catch((error: Error) => {
+      readBody(req, maxBodyBytes)
+        .then((body) => {
+          if (body === 'aborted') return;
+          if (body === 'too_large') {
+            requests.inc({ outcome: 'too_large' });
+            const detail = `the body is over ${maxBodyBytes} bytes`;
+            return answerTooLarge(req, res, `${JSON.stringify({ outcome: 'too_large', detail })}\n`);
+          }
+          return handleBody(req, res, body);
+        })
+        .catch((error: Error) => {
           logger.error(`trigger failed: ${error.message}`);
           if (!res.headersSent) answer(res, 500, 'error');
         });
-      });
-      req.on('error', () => {
-        refused = true;
-      });
     },
   };
-
-  function refuseLarge(req: IncomingMessage, res: ServerResponse) {
-    res.setHeader('connection', 'close');
-    answer(res, 413, 'too_large', `the body is over ${maxBodyBytes} bytes`);
-    // Keep reading (and dropping) so the client sees the answer rather than a reset; the connection then closes.
-    req.resume();
-  }
 }
 
 type PushEvent =
@@ -186,11 +180,7 @@ export function refMatches(ref: string, pushed: string, defaultBranch?: string):
   return pushed === `refs/heads/${ref}` || pushed === `refs/tags/${ref}`;
 }
 
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(v4);
-}
+export { isLoopback } from './guard.js';
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];

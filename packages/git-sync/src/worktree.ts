@@ -1,5 +1,5 @@
 import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import type { Submodules } from './config.js';
 import { GitSyncError } from './errors.js';
 import { type GitContext, runGit } from './git.js';
@@ -50,6 +50,24 @@ export async function createWorktree(
   if ((await exists(dir)) || (await exists(join(layout.gitDir, 'worktrees', hash)))) {
     await removeWorktree(ctx, layout, dir);
   }
+  try {
+    await checkOut(ctx, layout, dir, hash, options);
+  } catch (error) {
+    // A half-written tree holds disk space (after ENOSPC, the space a smaller revision needs) and
+    // git's record of it would pin a commit that may lack objects; a stop leaves it to start-up repair.
+    if (!ctx.stopSignal.aborted) await discardWorktree(layout, dir);
+    throw error;
+  }
+  return dir;
+}
+
+async function checkOut(
+  ctx: GitContext,
+  layout: Layout,
+  dir: string,
+  hash: string,
+  options: WorktreeOptions,
+): Promise<void> {
   const what = `checking out ${hash.slice(0, 12)}`;
   await runGit(ctx, ['worktree', 'add', '--force', '--detach', '--quiet', dir, hash], {
     cwd: layout.root,
@@ -59,14 +77,42 @@ export async function createWorktree(
   const admin = await adminDir(dir);
   if (!admin) throw new GitSyncError('E_WORKTREE', `${what} failed: git wrote no ${dir}/.git file`);
   await makeLinksRelative(layout, dir, admin);
-  if (options.submodules !== 'off') {
-    const args = ['submodule', 'update', '--init'];
-    if (options.submodules === 'recursive') args.push('--recursive');
-    if (options.depth > 0) args.push('--depth', String(options.depth));
-    await runGit(ctx, args, { cwd: dir, code: 'E_WORKTREE', what: 'updating submodules' });
-  }
+  await updateSubmodules(ctx, dir, options);
   await markComplete(layout, dir, hash);
-  return dir;
+}
+
+async function updateSubmodules(ctx: GitContext, dir: string, options: WorktreeOptions): Promise<void> {
+  // Without a .gitmodules there is nothing to update (and `git submodule` costs a process tree).
+  if (options.submodules === 'off' || !(await exists(join(dir, '.gitmodules')))) return;
+  const args = ['submodule', 'update', '--init'];
+  if (options.submodules === 'recursive') args.push('--recursive');
+  if (options.depth > 0) args.push('--depth', String(options.depth));
+  await runGit(ctx, args, { cwd: dir, code: 'E_WORKTREE', what: 'updating submodules', remote: true });
+}
+
+/** Redoes the submodule checkouts of a worktree for another --submodules (a restart changed it). */
+export async function reshapeSubmodules(
+  ctx: GitContext,
+  dir: string,
+  options: WorktreeOptions,
+): Promise<void> {
+  if (!(await exists(join(dir, '.gitmodules')))) return;
+  await runGit(ctx, ['submodule', 'deinit', '--all', '--force', '--quiet'], {
+    cwd: dir,
+    code: 'E_WORKTREE',
+    what: 'removing submodule checkouts',
+  });
+  await updateSubmodules(ctx, dir, options);
+}
+
+/** Removes a worktree directory and git's record of it without running git (the sync may be timing out). */
+async function discardWorktree(layout: Layout, dir: string): Promise<void> {
+  const admin = await adminDir(dir);
+  await rm(dir, { recursive: true, force: true });
+  const record = admin?.startsWith(join(layout.gitDir, 'worktrees'))
+    ? admin
+    : join(layout.gitDir, 'worktrees', basename(dir));
+  await rm(record, { recursive: true, force: true });
 }
 
 /** Records that `dir` holds all of `hash` (a recycled tree gets the mark once it is in place). */

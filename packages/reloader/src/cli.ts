@@ -19,11 +19,12 @@ import type { Reloader } from './types.js';
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const HELP = {
-  usage: 'reloader [options] -- <command> [args…]',
+  usage: 'reloader [options] [-- <command> [args…]]',
   description:
     'Runs the command from the published revision and replaces it when the link moves: with --port, the new\nprocess starts beside the old one and traffic switches only once it is ready; if it fails, the old keeps serving.\n--help prints this, --version the version.',
   examples: [
     'reloader --watch /git/app --port 8080 --ready-path /healthz --build "npm ci --omit=dev" -- node server.js',
+    'reloader --watch /git/app --port 8080 --state-dir /var/lib/gitpaas   # detects install, build and start',
     'reloader --watch ./src -- node worker.js',
   ],
 };
@@ -76,12 +77,12 @@ async function main(): Promise<void> {
     fail(error);
   }
 
-  reloader.on('output', ({ revision, stream, line }) => {
+  reloader.on('output', ({ revision, stream, line, phase }) => {
     const out = stream === 'stderr' ? process.stderr : process.stdout;
     out.write(
       json
-        ? `${JSON.stringify({ time: new Date().toISOString(), revision, stream, line })}\n`
-        : `[${shortRevision(revision)}] ${line}\n`,
+        ? `${JSON.stringify({ time: new Date().toISOString(), revision, stream, phase, line })}\n`
+        : `[${shortRevision(revision)}${phase === 'build' ? ' build' : ''}] ${line}\n`,
     );
   });
 

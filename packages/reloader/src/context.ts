@@ -1,4 +1,5 @@
 import type { Emitter } from '@gitpaas/core';
+import type { Builder } from './build.js';
 import type { Deploys } from './deploy.js';
 import type { Running } from './launch.js';
 import type { Ledger, Release, ReleaseOutcome } from './ledger.js';
@@ -26,6 +27,10 @@ export interface Context {
   /** Old processes draining or being stopped. */
   readonly retiring: Set<Running>;
   readonly deploys: Deploys;
+  /** Detection, the dependency cache and the install/build steps. */
+  readonly builder: Builder;
+  /** Revision mode: each release dir is a revision's own checkout, so installs may write into it. */
+  readonly watchesRevisions: boolean;
   readonly supervisor: Supervisor;
   emit: Emitter<ReloaderEvents>['emit'];
   /** Records a release's new outcome: the ledger, the metric and the 'release' event. */

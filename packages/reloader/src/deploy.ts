@@ -1,5 +1,4 @@
 import { backoffMs } from '@gitpaas/core';
-import { runBuild } from './build.js';
 import type { Child } from './child.js';
 import type { Context } from './context.js';
 import { formatMs, messageOf } from './format.js';
@@ -81,7 +80,7 @@ export class Deploys {
 
   private async deploy(target: Target): Promise<void> {
     const { ctx } = this;
-    const { build, logger } = ctx.options;
+    const { logger } = ctx.options;
     const release = ctx.ledger.create(target.revision, target.dir);
     if (target.note) release.reason = target.note;
     const attempt: Attempt = { target, controller: new AbortController(), switched: false };
@@ -91,11 +90,11 @@ export class Deploys {
     let child: Child | null = null;
     logger.info(`starting release ${release.id}`, { revision: target.revision, dir: target.dir });
     try {
-      if (build) await runBuild(ctx, build, release, output, signal);
+      const plan = await ctx.builder.prepare(release, output, signal, ctx.watchesRevisions);
       if (ctx.proxy) {
         // Handoff: the new process starts beside the old one and takes over once it is ready.
         signal.throwIfAborted();
-        const running = spawnApp(ctx, release, output, await freePort());
+        const running = spawnApp(ctx, release, output, await freePort(), plan.command, plan.env);
         child = running.child;
         await launch(ctx, running, signal);
         attempt.switched = true;
@@ -108,7 +107,7 @@ export class Deploys {
           await retire(ctx, old);
         }
         signal.throwIfAborted();
-        const running = spawnApp(ctx, release, output, null);
+        const running = spawnApp(ctx, release, output, null, plan.command, plan.env);
         child = running.child;
         if (!(await running.child.spawned)) throw exitedError(await running.child.exited);
         attempt.switched = true;
@@ -132,6 +131,7 @@ export class Deploys {
       }
     } finally {
       if (this.attempt === attempt) this.attempt = null;
+      this.ctx.builder.prune();
     }
   }
 

@@ -4,6 +4,7 @@ import { childEnv } from './env.js';
 import type { Release } from './ledger.js';
 import { type OutputTail, outputOf } from './output.js';
 import { waitReady } from './ready.js';
+import type { OutputEvent } from './types.js';
 import { Upstream } from './upstream.js';
 
 /** A process of a release, with the port it serves on (handoff mode). */
@@ -15,6 +16,9 @@ export interface Running {
   upstream: Upstream | null;
   startedAt: number;
   output: OutputTail;
+  /** What it runs (given or detected) and the environment added for it; a crash restart reuses them. */
+  command: string[];
+  env: Record<string, string>;
   crashes: number;
   retiring: boolean;
 }
@@ -27,31 +31,42 @@ export function startChild(
   command: string[],
   shell: boolean,
   port: number | null,
+  extraEnv: Record<string, string> = {},
+  phase: OutputEvent['phase'] = 'app',
 ): Child {
   const { env, stopSignal, stopTimeout } = ctx.options;
   return new Child({
     command,
     shell,
     cwd: release.dir,
-    env: childEnv(env, release, port),
-    onLine: outputOf(ctx, release, output),
+    env: childEnv({ ...env, ...extraEnv }, release, port),
+    onLine: outputOf(ctx, release, output, phase),
     stopSignal,
     stopTimeout,
   });
 }
 
-/** Starts the command for a release; `port` is its private port in handoff mode. */
-export function spawnApp(ctx: Context, release: Release, output: OutputTail, port: number | null): Running {
-  const { command } = ctx.options;
+/** Starts `command` for a release; `port` is its private port in handoff mode. */
+export function spawnApp(
+  ctx: Context,
+  release: Release,
+  output: OutputTail,
+  port: number | null,
+  command: string[],
+  env: Record<string, string>,
+): Running {
   // A single argument with spaces is a shell command line ("npm start"), as with --build.
   const shell = command.length === 1 && /\s/.test(command[0]!);
+  release.times.startedAt ??= new Date().toISOString();
   return {
     release,
-    child: startChild(ctx, release, output, command, shell, port),
+    child: startChild(ctx, release, output, command, shell, port, env),
     port,
     upstream: null,
     startedAt: Date.now(),
     output,
+    command,
+    env,
     crashes: 0,
     retiring: false,
   };

@@ -15,7 +15,31 @@ export interface Release {
   reason?: string;
   /** The last output lines (build and app), kept for failed releases. */
   lastOutput?: string[];
-  times: { detected: string; buildMs?: number; readyMs?: number; switchedAt?: string; endedAt?: string };
+  /** How it was built and started (given or detected), once that is known. */
+  setup?: ReleaseSetup;
+  /** `startedAt`: when the app's process was spawned; `readyMs` counts from there. */
+  times: {
+    detected: string;
+    /** Install + build, from the first to the last step. */
+    buildMs?: number;
+    /** The dependency install, or putting the cached tree in place. */
+    installMs?: number;
+    startedAt?: string;
+    readyMs?: number;
+    switchedAt?: string;
+    endedAt?: string;
+  };
+}
+
+/** How a release was built and started: what was detected or given, and what the cache did. */
+export interface ReleaseSetup {
+  /** One line: "node (package-lock.json): install `npm ci …`, start `npm start` (package.json scripts.start)". */
+  plan: string;
+  command: string;
+  install?: string;
+  /** hit: the installed dependencies of an unchanged key were reused; miss: installed and kept; off: not cached. */
+  cache?: 'hit' | 'miss' | 'off';
+  cacheKey?: string;
 }
 
 const KEPT_IN_MEMORY = 100;

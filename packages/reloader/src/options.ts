@@ -10,7 +10,7 @@ import {
   resolveValues,
   silentLogger,
 } from '@gitpaas/core';
-import { ReloaderError } from './errors.js';
+import { httpSyncSource, type SyncSource } from './sync-source.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
 
@@ -115,8 +115,37 @@ export const options = defineOptions({
       name: 'build',
       type: 'string',
       valueName: '<command>',
-      group: 'Process',
-      help: 'shell command run in the new release directory before starting it (e.g. "npm ci --omit=dev"); failure keeps the old release',
+      group: 'Build',
+      help: 'shell command run in each new release directory before it starts (e.g. "npm run build"); failure keeps the old release. Without it (and without a command), revision mode detects the install and build from package.json or a *.csproj',
+    },
+    {
+      name: 'install',
+      type: 'string',
+      valueName: '<command>',
+      group: 'Build',
+      help: 'dependency install run before --build, only when the --build-key files changed: otherwise the dependencies installed for the same key are reused (revision mode, with --state-dir)',
+    },
+    {
+      name: 'build-key',
+      type: 'list',
+      valueName: '<file>',
+      group: 'Build',
+      help: 'files the install depends on, relative to the release (default: the detected manifests, e.g. package.json and its lockfile); the cache key is their content, the install command and the runtime version',
+    },
+    {
+      name: 'install-dirs',
+      type: 'list',
+      valueName: '<dir>',
+      group: 'Build',
+      help: 'directories the install writes, kept per key and linked into each release (default: the detected ones, e.g. node_modules)',
+    },
+    {
+      name: 'build-cache',
+      type: 'int',
+      default: 3,
+      min: 0,
+      group: 'Build',
+      help: 'how many installed dependency trees to keep in <state-dir>/cache (least recently used go first); 0 installs for every release',
     },
     {
       name: 'stop-signal',
@@ -139,14 +168,21 @@ export const options = defineOptions({
       type: 'string',
       valueName: '<dir>',
       group: 'Status',
-      help: 'directory for releases.jsonl, the release ledger (one JSON line per release transition)',
+      help: 'directory for releases.jsonl, the release ledger (one JSON line per release transition), cache/, the installed dependencies and package-manager caches, and logs/, the output of the last releases',
     },
     {
       name: 'http-bind',
       type: 'string',
       valueName: '<host:port>',
       group: 'Status',
-      help: 'serve GET /status and GET /metrics here (e.g. 127.0.0.1:9090 or :9090)',
+      help: 'serve the dashboard (GET /), GET /status, GET /metrics, GET /api/state, GET /events and GET /logs here (e.g. 127.0.0.1:9090 or :9090)',
+    },
+    {
+      name: 'sync-url',
+      type: 'string',
+      valueName: '<url>',
+      group: 'Status',
+      help: "git-sync's --http-bind (e.g. http://127.0.0.1:8081) when it runs beside this reloader: the dashboard on --http-bind shows its status, and POST /sync and POST/DELETE /rollback are passed on to it",
     },
     {
       name: 'log-format',
@@ -163,17 +199,23 @@ export type StopSignal = (typeof SIGNALS)[number];
 
 /** Everything createReloader takes; durations in milliseconds. The table's options come from the table. */
 export type ReloaderOptions = OptionValues<typeof options> & {
-  /** The command to run, as argv (a single element with spaces runs through the shell). */
-  command: string[];
+  /**
+   * The command to run, as argv (a single element with spaces runs through the shell); empty or
+   * missing: detected for each release (a Procfile's web: line, package.json, a *.csproj).
+   */
+  command?: string[];
   /** Working directory when nothing is watched or in directory mode; defaults to process.cwd(). */
   cwd?: string;
   /** Environment for children; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
   /** Where the reloader logs (it never prints); silent by default. */
   logger?: Logger;
+  /** git-sync in the same process (`gitpaas up`); otherwise --sync-url reaches it over HTTP. */
+  sync?: SyncSource;
   /**
    * Removes secrets from text (gitpaas up passes git-sync's redactor): applied to every output line
-   * of the app and its build before it is emitted, kept or logged, to release reasons and to log lines.
+   * of the app and its build before it is emitted, kept, stored or logged, to release reasons, to
+   * log lines and to what the dashboard serves.
    */
   redact?: (text: string) => string;
 };
@@ -184,39 +226,40 @@ export type ResolvedOptions = ResolvedValues<typeof options> & {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** git-sync for the dashboard: given, from --sync-url, or none. */
+  sync: SyncSource | null;
   redact: (text: string) => string;
 };
 
 /**
  * What createReloader does first: the table's defaults and type and range checks (FlagError naming
- * the flag), a command required, the caller's directory, environment and logger otherwise.
+ * the flag), the caller's directory, environment and logger otherwise.
  */
 export function resolveOptions(input: ReloaderOptions): ResolvedOptions {
-  if (!input.command.length) {
-    throw new ReloaderError('E_NO_COMMAND', 'no command to run: pass the command and its arguments');
-  }
   const { redact, ...rest } = input;
   const values = resolveValues(options, rest);
   const logger = input.logger ?? silentLogger;
   return {
     ...values,
+    command: input.command ?? [],
     cwd: input.cwd ?? process.cwd(),
     env: input.env ?? process.env,
     logger: redact ? redactingLogger(logger, redact) : logger,
+    sync: input.sync ?? (values.syncUrl ? httpSyncSource(values.syncUrl, logger) : null),
     redact: redact ?? ((text) => text),
   };
 }
 
 /**
- * Turns parsed flag values (and the command after `--`) into ReloaderOptions, checking what the
- * table cannot say: a command is required, --ready-path starts with /, --http-bind is host:port.
- * Throws FlagError on bad input.
+ * Turns parsed flag values (and the command after `--`, if any: without one it is detected) into
+ * ReloaderOptions, checking what the table cannot say: --ready-path starts with /, --http-bind is
+ * host:port. Throws FlagError on bad input.
  */
 export function toReloaderOptions(values: ParsedOptions['values'], command: string[]): ReloaderOptions {
-  if (command.length === 0 || !command[0]) {
+  if (command.length > 0 && !command[0]) {
     throw new FlagError(
-      'E_MISSING_FLAG',
-      'no command to run: put it after --, e.g. reloader --watch app -- node server.js',
+      'E_BAD_FLAG',
+      'the command after -- is empty: put the command there, or nothing to detect it',
     );
   }
   const readyPath = values.readyPath as string | undefined;

@@ -1,5 +1,6 @@
 import type { Context } from './context.js';
 import type { Release } from './ledger.js';
+import type { OutputEvent } from './types.js';
 
 /** How many output lines a release keeps for its failure report. */
 const OUTPUT_LINES = 50;
@@ -19,11 +20,16 @@ export class OutputTail {
 }
 
 /** Where a release's processes write: redacted, then kept in its tail and emitted as 'output' events. */
-export function outputOf(ctx: Context, release: Release, tail: OutputTail) {
+export function outputOf(
+  ctx: Context,
+  release: Release,
+  tail: OutputTail,
+  phase: OutputEvent['phase'] = 'app',
+) {
   const { redact } = ctx.options;
   return (stream: 'stdout' | 'stderr', printed: string): void => {
     const line = redact(printed);
     tail.push(line);
-    ctx.emit('output', { revision: release.revision, stream, line });
+    ctx.emit('output', { release: release.id, revision: release.revision, stream, line, phase });
   };
 }

@@ -1,12 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Emitter } from '@gitpaas/core';
 import type { Registry } from 'prom-client';
+import { Builder } from './build.js';
 import { exitStatus } from './child.js';
 import type { Context } from './context.js';
+import { Dashboard } from './dashboard-http.js';
 import { Deploys } from './deploy.js';
 import { messageOf, shortRevision } from './format.js';
 import type { Running } from './launch.js';
 import { Ledger, type Release } from './ledger.js';
+import { LogStore } from './logs.js';
 import { ReloaderMetrics } from './metrics.js';
 import { type ReloaderOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { HandoffProxy } from './proxy.js';
@@ -28,15 +31,19 @@ export function createReloader(options: ReloaderOptions): Reloader {
 class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context {
   readonly metrics = new ReloaderMetrics();
   readonly ledger: Ledger;
+  /** The output of the last releases under --state-dir/logs. */
+  readonly logs: LogStore | null;
   readonly proxy: HandoffProxy | null;
   readonly retiring = new Set<Running>();
   readonly deploys: Deploys = new Deploys(this);
   readonly supervisor: Supervisor = new Supervisor(this);
+  readonly builder: Builder;
   live: Running | null = null;
   stopped = false;
   private mode: ReloaderStatus['mode'] = 'command';
   private watching: Watching | null = null;
   private statusServer: Server | null = null;
+  private readonly dashboard: Dashboard;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly lifetimeController = new AbortController();
   private stopping: Promise<void> = Promise.resolve();
@@ -49,6 +56,21 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
     );
     const { logger } = options;
     this.ledger = new Ledger(options.stateDir, logger);
+    this.builder = new Builder(this);
+    const logs = options.stateDir ? new LogStore(options.stateDir, logger) : null;
+    this.logs = logs;
+    if (logs) {
+      this.on('output', (e) => logs.append(e.release, e.stream, e.line));
+      this.on('release', (r) => r.outcome !== 'live' && r.outcome !== 'starting' && logs.close(r.id));
+    }
+    this.dashboard = new Dashboard({
+      status: () => this.status(),
+      releases: () => this.ledger.releases,
+      events: this,
+      logs,
+      sync: options.sync,
+      redact: options.redact,
+    });
     this.proxy =
       options.port !== undefined
         ? new HandoffProxy(
@@ -117,8 +139,15 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
     }
     this.proxy?.closeAll();
     await proxyClosed;
+    this.dashboard.close();
     if (this.statusServer) await closeServer(this.statusServer);
+    await this.builder.idle();
     await this.ledger.flush();
+    this.logs?.closeAll();
+  }
+
+  get watchesRevisions(): boolean {
+    return this.mode === 'revision';
   }
 
   status(): ReloaderStatus {
@@ -126,7 +155,7 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
   }
 
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
-    return serveStatus(req, res, () => this.status(), this.registry);
+    return serveStatus(req, res, () => this.status(), this.registry) || this.dashboard.handle(req, res);
   }
 
   end(release: Release, outcome: Release['outcome'], reason?: string): void {

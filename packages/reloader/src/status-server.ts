@@ -21,7 +21,10 @@ export function statusOf(mode: ReloaderStatus['mode'], live: Running | null, led
   };
 }
 
-/** Answers GET /status (JSON) and GET /metrics (Prometheus); false for any other path. */
+/**
+ * Answers GET /status (JSON), GET /metrics (Prometheus) and GET /ready (200 while a release is
+ * live and running, else 503: a readiness probe that works for any app); false for any other path.
+ */
 export function serveStatus(
   req: IncomingMessage,
   res: ServerResponse,
@@ -29,9 +32,17 @@ export function serveStatus(
   registry: Registry,
 ): boolean {
   const path = (req.url ?? '/').split('?')[0];
-  if (path !== '/status' && path !== '/metrics') return false;
+  if (path !== '/status' && path !== '/metrics' && path !== '/ready') return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('use GET\n');
+    return true;
+  }
+  if (path === '/ready') {
+    const { current, pid } = status();
+    const live = current?.outcome === 'live' && pid !== null;
+    res
+      .writeHead(live ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' })
+      .end(live ? `live: release ${current.id}\n` : 'no release is live yet\n');
     return true;
   }
   if (path === '/status') {

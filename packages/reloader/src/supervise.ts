@@ -72,7 +72,14 @@ export class Supervisor {
     const { ctx } = this;
     if (ctx.stopped || ctx.live !== crashed) return;
     const { release, output } = crashed;
-    const next = spawnApp(ctx, release, output, ctx.proxy ? await freePort() : null);
+    const next = spawnApp(
+      ctx,
+      release,
+      output,
+      ctx.proxy ? await freePort() : null,
+      crashed.command,
+      crashed.env,
+    );
     next.crashes = crashed.crashes;
     if (ctx.proxy) {
       try {

@@ -53,4 +53,5 @@ export async function retire(ctx: Context, running: Running): Promise<void> {
   upstream?.close();
   ctx.retiring.delete(running);
   if (release !== ctx.live?.release && release.outcome === 'live') ctx.end(release, 'retired');
+  ctx.builder.prune();
 }

@@ -4,9 +4,13 @@ import type { Registry } from 'prom-client';
 import type { Release } from './ledger.js';
 
 export interface OutputEvent {
+  /** The release (ledger id) whose build or app printed the line. */
+  release: number;
   revision: string | null;
   stream: 'stdout' | 'stderr';
   line: string;
+  /** build: the install or build step of a release; app: the app itself. */
+  phase: 'build' | 'app';
 }
 
 export interface CrashEvent {
@@ -48,6 +52,10 @@ export interface Reloader extends Pick<Emitter<ReloaderEvents>, 'on' | 'once' | 
   /** After stop(): the exit status of the live child (its code, or 128 + signal), 0 when none ran. */
   readonly exitCode: number;
   readonly registry: Registry;
-  /** Serves GET /status and GET /metrics; returns false for any other path so a host server can route it. */
+  /**
+   * Serves GET /status, GET /metrics and the dashboard's paths (GET /, /api/state, /events, /logs;
+   * with git-sync over --sync-url, POST /sync and POST/DELETE /rollback relayed to it); returns
+   * false for any other path so a host server can route it.
+   */
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean;
 }

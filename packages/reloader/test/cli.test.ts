@@ -27,7 +27,9 @@ async function usageError(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 describe('the reloader bin', () => {
   it('rejects bad input with one line and exit code 2', async () => {
-    expect(await usageError(['--port', '8080'])).toMatch(/^reloader: no command to run: put it after --/);
+    expect(await usageError(['--port', '8080', '--', ''])).toMatch(
+      /^reloader: the command after -- is empty/,
+    );
     expect(await usageError(['--nope', '--', 'node'])).toBe(
       'reloader: unknown flag --nope: run with --help to see the flags',
     );
@@ -64,7 +66,7 @@ describe('the reloader bin', () => {
   it('prints --help generated from the option table', async () => {
     bin = new BinProcess(['--help']);
     expect((await bin.exited).code).toBe(0);
-    expect(bin.stdout).toContain('Usage: reloader [options] -- <command> [args…]');
+    expect(bin.stdout).toContain('Usage: reloader [options] [-- <command> [args…]]');
     expect(bin.stdout).toContain('[$GITPAAS_READY_TIMEOUT]');
   });
 

@@ -51,7 +51,7 @@ describe('handoff', () => {
       'its build fails',
       { build: 'echo compiling; echo "error: cannot build" >&2; exit 4' },
       {},
-      /--build exited with code 4/,
+      /^build exited with code 4: error: cannot build$/,
       'error: cannot build',
     ],
     [

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface HangSwitch {
@@ -10,6 +10,8 @@ export interface HangSwitch {
   serverEnv: Record<string, string>;
   /** From now on every fetch that needs a pack hangs (the hook sleeps 600 s) until git is killed. */
   engage(): Promise<void>;
+  /** From now on fetches pass again (fetches already hanging keep hanging until killed). */
+  release(): Promise<void>;
   /** True once a fetch is hanging in the hook. */
   hanging(): boolean;
   /** Kills hook processes git left behind (call in afterEach). */
@@ -34,6 +36,7 @@ export async function hangSwitch(dir: string): Promise<HangSwitch> {
   return {
     serverEnv: { GIT_CONFIG_GLOBAL: config },
     engage: () => writeFile(flag, ''),
+    release: () => rm(flag, { force: true }),
     hanging: () => existsSync(pids),
     async cleanup() {
       if (!existsSync(pids)) return;

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { splitUrlCredentials } from '@gitpaas/core';
+import { oneLine, splitUrlCredentials } from '@gitpaas/core';
+import { detectApp } from '@gitpaas/reloader';
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
 import { commandTable } from '../flags.js';
@@ -34,14 +35,39 @@ export const initOptions = commandTable([
   {
     name: 'command',
     type: 'string',
-    default: 'npm start',
-    help: "Your app's start command, run in each revision's directory; it must listen on $PORT",
+    help: "Your app's start command, run in each revision's directory; it must listen on $PORT (default: detected for each revision: a Procfile's web: line, package.json, one *.csproj)",
+  },
+  {
+    name: 'build',
+    type: 'string',
+    help: 'A build step run in each new revision before it starts (default: detected: the install with the lockfile’s manager and the build script, or dotnet publish)',
+  },
+  {
+    name: 'ready-path',
+    type: 'string',
+    valueName: '<path>',
+    help: 'A path that answers 2xx once a release is ready (default: ready once the app accepts connections on $PORT)',
   },
   { name: 'tag', type: 'string', help: 'Tag of the gitpaas images (default: this CLI version)' },
   { name: 'force', type: 'bool', help: 'Overwrite files that already exist' },
 ]);
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * What the reloader will detect for each revision, read from the clone `init` runs in (the files
+ * leave the command and build empty for that); nothing when `cwd` is not a clone.
+ */
+async function detectedHere(cwd: string): Promise<string> {
+  const top = await git(['rev-parse', '--show-toplevel'], { cwd }).catch(() => undefined);
+  if (!top) return '';
+  try {
+    const { summary } = await detectApp(top);
+    return `\nEach revision is built and started as detected in ${top}:\n  ${summary}\n`;
+  } catch (error) {
+    return `\nNo command given, and none detected in ${top} (${oneLine(error)}):\nset APP_COMMAND in .env and args in k8s/deployment.yaml, or run again with --command.\n`;
+  }
+}
 
 export const initCommand = defineCommand({
   name: 'init',
@@ -55,7 +81,8 @@ export const initCommand = defineCommand({
     examples: [
       'gitpaas init                                   # in your clone: uses its origin remote',
       'gitpaas init --repo https://github.com/you/app.git --ref main --dir deploy',
-      'gitpaas init --command "node server.js" --port 3000 --force',
+      'gitpaas init --command "node server.js" --ready-path /healthz --port 3000 --force',
+      'gitpaas init --build "npm ci && npm run build" --command "node dist/server.js"',
     ],
   },
   async run(v, _parsed, context) {
@@ -77,13 +104,18 @@ export const initCommand = defineCommand({
         `--name: "${name}" is not a valid name: use lowercase letters, digits and dashes, starting with a letter`,
       );
     }
+    if (v.readyPath !== undefined && !v.readyPath.startsWith('/')) {
+      throw new CliError('E_USAGE', `--ready-path: "${v.readyPath}" must start with /, e.g. /healthz`);
+    }
     const dir = resolve(context.cwd, v.dir);
     const files = await initFiles({
       repo,
       ref: v.ref,
       name,
       port: v.port,
-      command: v.command,
+      command: v.command ?? '',
+      build: v.build ?? '',
+      readyPath: v.readyPath ?? '',
       tag: v.tag ?? version(),
     });
     if (!v.force) {
@@ -111,6 +143,7 @@ export const initCommand = defineCommand({
     const shown = relative(context.cwd, dir) || '.';
     out.write(`Wrote deployment files for ${out.colors.bold(repo)} in ${shown}/:\n`);
     for (const file of files) out.write(`  ${file.path}\n`);
+    if (v.command === undefined || v.build === undefined) out.write(await detectedHere(context.cwd));
     out.write(
       `\nNext:\n  Compose:    cd ${shown} && docker compose up -d\n  Kubernetes: kubectl apply -k ${shown}/k8s\n`,
     );

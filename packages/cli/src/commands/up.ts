@@ -49,19 +49,33 @@ export async function runUp(
   }
 }
 
+/** Where the public port can be reached: a wildcard host is every interface, shown with a loopback URL that works. */
+export function listenAddress(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    return `http://127.0.0.1:${port} (listening on ${host === '::' ? '[::]' : '0.0.0.0'}:${port}, every interface)`;
+  }
+  return `http://${formatBind(host, port)}`;
+}
+
 export const upCommand = defineCommand({
   name: 'up',
   options,
   help: {
-    usage: 'gitpaas up --repo <url> [flags] -- <command…>',
+    usage: 'gitpaas up --repo <url> [flags] [-- <command…>]',
     description:
       'Keeps <root>/<link> at the newest revision of --ref (git-sync) and runs <command> from it\n' +
       '(reloader): each new revision is built, started beside the old one on a private $PORT, and\n' +
       'gets the traffic of --port only once it is ready; a revision that fails keeps the old one\n' +
-      'serving. Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
+      'serving. Without <command> and --build, each revision says how it is built and started: a\n' +
+      "Procfile's web: line, package.json (install with its lockfile's manager, build script, start)\n" +
+      'or one *.csproj (dotnet publish); installed dependencies are reused while the manifests are\n' +
+      'unchanged. Ready means --ready-path answers 2xx, or without it that $PORT accepts a connection.\n' +
+      'Same flags and env as the git-sync and reloader bins; the defaults differ where a\n' +
       'PaaS needs it: --max-failures -1 (retry forever, with backoff), --port 8080, --http-bind\n' +
-      '127.0.0.1:8081, old worktrees kept until the old process has drained.',
+      '127.0.0.1:8081 (the dashboard), old worktrees kept until the old process has drained and the\n' +
+      'last 5 kept for `gitpaas rollback`.',
     examples: [
+      'gitpaas up --repo https://github.com/you/app.git                # detects install, build and start',
       'gitpaas up --repo https://github.com/you/app.git -- npm start',
       'gitpaas up --repo git@github.com:you/app.git --ssh-key-file ~/.ssh/deploy --ref main \\',
       '    --build "npm ci --omit=dev" --ready-path /healthz -- node server.js',
@@ -76,14 +90,19 @@ export const upCommand = defineCommand({
     logger.info(`deploying ${up.gitSync.redact(config.sync.repo)} into ${config.sync.root}`);
     await runUp(up, context, logger, async (running) => {
       const port = config.reloader.port;
+      const address = port ? listenAddress(config.reloader.host ?? '0.0.0.0', port) : undefined;
       if (!running.reloader.status().current) {
         logger.warn(
-          'the first revision did not start (see above): push a fix; it goes live when it gets ready',
+          `the first revision did not start (see above): push a fix; it goes live when it gets ready${address ? ` (listening on ${address})` : ''}`,
         );
-      } else if (port) {
-        logger.info(`serving on http://${formatBind(config.reloader.host, port)}`);
+      } else if (address) {
+        logger.info(`serving on ${address}`);
       }
-      if (running.url) logger.info(`status ${running.url}/status · trigger POST ${running.url}/sync`);
+      if (running.url) {
+        logger.info(
+          `dashboard ${running.url}/ · status ${running.url}/status · trigger POST ${running.url}/sync`,
+        );
+      }
       await aborted(context.signal);
     });
     return 0;

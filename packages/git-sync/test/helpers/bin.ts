@@ -58,15 +58,16 @@ export interface RunningBin {
   stop(): Promise<void>;
 }
 
-/** Starts the bin in the background, collecting its output. */
+/** Starts the bin in the background, collecting its output; `nodeArgs` go to node before the bin. */
 export function spawnBin(
   args: string[],
-  options: Options & { env?: Record<string, string> } = {},
+  options: Options & { env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): RunningBin {
   ensureBuilt();
-  const child = execa(process.execPath, [BIN, ...args], {
+  const { nodeArgs = [], ...execaOptions } = options;
+  const child = execa(process.execPath, [...nodeArgs, BIN, ...args], {
     reject: false,
-    ...options,
+    ...execaOptions,
     env: binEnv(options.env),
     extendEnv: false,
     buffer: false,

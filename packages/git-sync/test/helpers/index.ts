@@ -2,6 +2,7 @@
 export * from '@gitpaas/test-utils';
 export { BIN, type BinResult, binEnv, type RunningBin, runBin, spawnBin } from './bin.js';
 export { listen, script, type TestServer } from './hooks.js';
+export { bindMount, canMount, mountTmpfs, resizeTmpfs, unmountAll } from './mounts.js';
 export {
   cleanUpSyncs,
   makeSync,
@@ -11,3 +12,4 @@ export {
   stopAllSyncs,
   syncFixture,
 } from './sync.js';
+export { type PushAnswer, signedPush, syncWithTrigger } from './trigger.js';
