@@ -20,6 +20,8 @@ export interface ProxyHooks {
   onResponse(status: number): void;
   /** A request or upgrade could not be proxied; detail is the error code. */
   onError(kind: ProxyErrorKind, detail?: string): void;
+  /** A connection went to the live child's own process (--socket-handoff). */
+  onHandedOff(): void;
 }
 
 /**
@@ -48,7 +50,9 @@ interface Attempts {
 
 /**
  * The public side of the handoff: every request and upgrade goes to whichever upstream is
- * active when it arrives; switching is a pointer swap, so nothing is refused mid-switch.
+ * active when it arrives; switching is a pointer swap, so nothing is refused mid-switch. With
+ * `socketHandoff`, a connection goes whole to the active child's process when it takes them
+ * (handoff.ts), and only the others are proxied.
  */
 export class HandoffProxy {
   readonly server: Server;
@@ -66,6 +70,7 @@ export class HandoffProxy {
   constructor(
     private readonly hooks: ProxyHooks,
     keepAliveTimeout: number,
+    socketHandoff = false,
   ) {
     const headersTimeout = keepAliveTimeout + HEADERS_AFTER_KEEP_ALIVE_MS;
     this.server = createServer(
@@ -82,6 +87,24 @@ export class HandoffProxy {
       if (socket.writable)
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
+    });
+    if (socketHandoff) this.handOffConnections();
+  }
+
+  /** Each new connection goes to the active child's process if it takes it, or to the HTTP parser here. */
+  private handOffConnections(): void {
+    const { server } = this;
+    // Connections arrive paused, nothing read here: the app's process gets them whole.
+    (server as Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
+    const parse = server.listeners('connection') as Array<(socket: Socket) => void>;
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => {
+      if (this.active?.link?.take(socket)) {
+        this.hooks.onHandedOff();
+        return;
+      }
+      for (const listener of parse) listener.call(server, socket);
+      socket.resume();
     });
   }
 
