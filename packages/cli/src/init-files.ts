@@ -142,11 +142,17 @@ function service(edit: YamlEdit, s: InitSettings): void {
   edit.set(['metadata', 'name'], s.name);
 }
 
+// The headless Service that --trigger-fanout names to reach every replica's sidecar.
+function syncService(edit: YamlEdit, s: InitSettings): void {
+  edit.set(['metadata', 'name'], `${s.name}-sync`);
+}
+
 const EDITS: Partial<Record<Written, (edit: YamlEdit, s: InitSettings) => void>> = {
   'compose.yaml': compose,
   'k8s/kustomization.yaml': kustomization,
   'k8s/deployment.yaml': deployment,
   'k8s/service.yaml': service,
+  'k8s/service-sync.yaml': syncService,
 };
 
 /** The reference deployment files: dist/deploy when installed, deploy/ of the checkout in tests. */

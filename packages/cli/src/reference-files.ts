@@ -10,4 +10,5 @@ export const REFERENCE_FILES = {
   'k8s/kustomization.yaml': 'k8s/base/kustomization.yaml',
   'k8s/deployment.yaml': 'k8s/base/deployment.yaml',
   'k8s/service.yaml': 'k8s/base/service.yaml',
+  'k8s/service-sync.yaml': 'k8s/base/service-sync.yaml',
 } as const;

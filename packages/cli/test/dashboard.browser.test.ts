@@ -21,8 +21,8 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const SECRET = 'dashboard-secret-7c1';
-/** Where the screenshot and the page's measurements go: CI's report dir, else a temp dir. */
-const ARTIFACTS = process.env.GITPAAS_REPORT_DIR ?? join(tmpdir(), 'gitpaas-artifacts');
+/** Where the screenshot and the page's measurements go: beside CI's test reports (not among them), else a temp dir. */
+const ARTIFACTS = join(process.env.GITPAAS_REPORT_DIR ?? tmpdir(), 'gitpaas-artifacts');
 
 /** WCAG contrast ratio of two `rgb(r, g, b)` colours. */
 function contrast(a: string, b: string): number {

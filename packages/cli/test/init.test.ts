@@ -79,7 +79,7 @@ describe('gitpaas init', () => {
     expect(compose.services['git-sync'].image).toContain('ghcr.io/gitpaas/git-sync');
     expect(compose.services.app.image).toContain('ghcr.io/gitpaas/app');
     expect(await readFile(join(dir, '.env'), 'utf8')).toContain(`GITPAAS_REPO=${repo}`);
-    for (const file of ['kustomization.yaml', 'deployment.yaml', 'service.yaml']) {
+    for (const file of ['kustomization.yaml', 'deployment.yaml', 'service.yaml', 'service-sync.yaml']) {
       for (const doc of parseAllDocuments(await readFile(join(dir, 'k8s', file), 'utf8')))
         expect(doc.errors).toEqual([]);
     }
@@ -108,12 +108,18 @@ describe('gitpaas init', () => {
     async () => {
       const { dir } = await init(['--repo=https://git.example.invalid/team/My_Shop.git', '--tag=1.0']);
       const objects = await kustomize(dir);
-      expect(objects.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+      expect(objects.map((object) => object.kind).sort()).toEqual([
+        'ConfigMap',
+        'Deployment',
+        'Service',
+        'Service',
+      ]);
       const deployment = objects.find((object) => object.kind === 'Deployment')!;
-      const service = objects.find((object) => object.kind === 'Service')!;
+      const [service, syncService] = objects.filter((object) => object.kind === 'Service');
       const config = objects.find((object) => object.kind === 'ConfigMap')!;
       expect(deployment.metadata.name).toBe('my-shop');
-      expect(service.metadata.name).toBe('my-shop');
+      expect(service!.metadata.name).toBe('my-shop');
+      expect(syncService!.metadata.name).toBe('my-shop-sync');
       expect(config.data!.GITSYNC_REPO).toBe('https://git.example.invalid/team/My_Shop.git');
       const images = containers(deployment).map((container) => container.image);
       // 1.0 stays a string: a hand-written `newTag: 1.0` would be the number 1

@@ -17,7 +17,7 @@ describe('README', () => {
     ['rollback', rollbackOptions, 'rollback'],
     ['logs', logsOptions, 'logs'],
   ] as const)(
-    'carries the current `gitpaas %s` options table (run pnpm docs after changing a flag)',
+    'carries the current `gitpaas %s` options table (run `pnpm run docs` after changing a flag)',
     async (_, table, block) => {
       const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
       expect(replaceOptionsBlock(readme, table, block)).toBe(readme);

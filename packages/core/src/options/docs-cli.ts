@@ -28,7 +28,7 @@ for (const spec of exports) {
   if (check) {
     const text = await readFile(readme, 'utf8');
     if (replaceOptionsBlock(text, table, block) !== text) {
-      process.stderr.write(`${readme}: ${what} is stale; run pnpm docs\n`);
+      process.stderr.write(`${readme}: ${what} is stale; run \`pnpm run docs\` at the repository root\n`);
       process.exit(1);
     }
   } else {
