@@ -6,10 +6,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [dir] = process.argv.slice(2);
+/** The fault tier's report (`pnpm test:faults`, vitest's JSON named for @gitpaas/faults). */
+const FAULTS_REPORT = '_gitpaas_faults.json';
 let passed = 0;
 let failed = 0;
 let failedInTests = 0;
 let failedInE2e = 0;
+let failedInFaults = 0;
 for (const file of readdirSync(dir).filter((name) => name.endsWith('.json'))) {
   const report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const ok = report.numPassedTests ?? report.passed ?? 0;
@@ -19,13 +22,17 @@ for (const file of readdirSync(dir).filter((name) => name.endsWith('.json'))) {
   passed += ok;
   failed += bad + skipped.length;
   if (file === 'e2e.json') failedInE2e += bad;
+  else if (file === FAULTS_REPORT) failedInFaults += bad + skipped.length;
   else failedInTests += bad + skipped.length;
   console.log(`  ${file}: ${ok} passed, ${bad} failed`);
 }
 const stepsFile = join(dir, 'failed-steps.txt');
 const failedSteps = existsSync(stepsFile) ? readFileSync(stepsFile, 'utf8').split('\n').filter(Boolean) : [];
 for (const step of failedSteps) {
-  const covered = (step === 'tests' && failedInTests > 0) || (step === 'container tier' && failedInE2e > 0);
+  const covered =
+    (step === 'tests' && failedInTests > 0) ||
+    (step === 'container tier' && failedInE2e > 0) ||
+    (step === 'fault tier' && failedInFaults > 0);
   if (!covered) failed += 1;
   console.log(`  step failed: ${step}${covered ? ' (counted by its tests)' : ''}`);
 }
@@ -39,7 +46,7 @@ function skippedTests(report) {
     for (const test of suite.assertionResults ?? []) {
       if (['skipped', 'pending', 'todo', 'disabled'].includes(test.status)) {
         names.push(
-          `${suite.name.replace(/^.*\/(packages|deploy|benchmarks)\//, '$1/')}: ${test.fullName ?? test.title}`,
+          `${suite.name.replace(/^.*\/(packages|deploy|benchmarks|faults)\//, '$1/')}: ${test.fullName ?? test.title}`,
         );
       }
     }

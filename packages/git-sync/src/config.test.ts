@@ -27,7 +27,27 @@ describe('options', () => {
   });
 
   it('rejects a link that collides with git-sync files', () => {
-    expect(() => resolveOptions({ repo: 'file:///r', root: '/tmp/r', link: '.git' })).toThrow(/--link/);
+    for (const link of [
+      '.git',
+      '.git/',
+      './.git',
+      'a/../.git',
+      '.git/HEAD',
+      '.worktrees',
+      '.worktrees/x',
+      '.',
+      './',
+      '',
+      '/tmp/r',
+      '/tmp/r/.git/x',
+    ]) {
+      expect(() => resolveOptions({ repo: 'file:///r', root: '/tmp/r', link }), link).toThrow(
+        /^--link .* would collide with git-sync's own files in --root/,
+      );
+    }
+    for (const link of ['app', '.gitx', 'a/.git', '../app', '/srv/app']) {
+      expect(resolveOptions({ repo: 'file:///r', root: '/tmp/r', link }).link).toBe(link);
+    }
   });
 
   it("parses --git-config's key:value list with quotes", () => {

@@ -1,3 +1,4 @@
+import { relative, resolve } from 'node:path';
 import {
   type BindAddress,
   FlagError,
@@ -93,8 +94,9 @@ export function resolveOptions(input: GitSyncOptions): ResolvedOptions {
       `--root ${o.root} ${rootIssue}: git-sync clears what it does not recognise in --root, so give it a directory of its own (e.g. /git or /tmp/git)`,
     );
   }
-  const linkName = o.link.replace(/\/+$/, '');
-  if (!linkName || linkName === '.git' || linkName === '.worktrees' || linkName === '.') {
+  // Where the link lands, relative to root: `./.git`, `a/../.git` and `/root/.git/x` are `.git` too.
+  const inRoot = relative(resolve(o.root), resolve(o.root, o.link));
+  if (!o.link || !inRoot || /^(\.git|\.worktrees)(\/|$)/.test(inRoot)) {
     throw bad(
       `--link ${JSON.stringify(o.link)} would collide with git-sync's own files in --root: choose another name`,
     );

@@ -34,6 +34,7 @@ import { recover } from './retention.js';
 import { type RollbackRequest, type RollbackResult, Rollbacks } from './rollback.js';
 import { addRollbackRoutes } from './rollback-http.js';
 import { type Reshape, readShape, reshapeFor, type Shape, writeShape } from './shape.js';
+import { SecretFile } from './signature.js';
 import { type GitSyncStatus, inInitialPhase, initialStatus } from './status.js';
 import { type PipelineSteps, pipelineSteps } from './steps.js';
 import { type SyncConfig, type SyncProbe, syncOnce } from './sync.js';
@@ -123,6 +124,9 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     const redactor = new Redactor();
     // The URL as given: options.repo has its credentials taken out.
     redactor.addUrl(rest.repo);
+    // The trigger secret is learnt now, before any app output passes through redact() (a read error is the trigger's to report).
+    if (options.triggerSecretFile)
+      void new SecretFile(options.triggerSecretFile, redactor).read().catch(() => {});
     const log = redactingLogger(logger ?? silentLogger, redactor);
     // A listener that throws is the caller's bug: it is logged and the loop goes on.
     super((error, event) =>
@@ -175,6 +179,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     const trigger = createTrigger({
       ref: options.ref,
       secretFile: options.triggerSecretFile,
+      redactor,
       fanout: options.fanoutTargets,
       stopSignal: this.stopController.signal,
       syncNow: (reason) => this.syncNow(reason),
@@ -189,7 +194,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     });
     this.rollbacks = new Rollbacks({ layout: this.layout, state: this.state, events: this, logger: log });
     addRollbackRoutes(this.routes, {
-      guard: createGuard(options.triggerSecretFile, log),
+      guard: createGuard(options.triggerSecretFile, log, redactor),
       rollback: (revision) => this.rollback(revision),
       clear: () => this.clearRollback(),
     });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type Logger, silentLogger } from '@gitpaas/core';
+import { type Logger, type Redactor, silentLogger } from '@gitpaas/core';
 import { SecretFile, verifySignature } from './signature.js';
 
 /** Whether an address is this host's own: 127.0.0.0/8, ::1, or either mapped into IPv6. */
@@ -56,8 +56,12 @@ export interface Guard {
  * POST /sync is protected: with `--trigger-secret-file`, a signature of the body made with the
  * secret (or the secret as a bearer token); without it, only callers on this host.
  */
-export function createGuard(secretFile: string | undefined, logger: Logger = silentLogger): Guard {
-  const secret = secretFile ? new SecretFile(secretFile) : null;
+export function createGuard(
+  secretFile: string | undefined,
+  logger: Logger = silentLogger,
+  redactor?: Redactor,
+): Guard {
+  const secret = secretFile ? new SecretFile(secretFile, redactor) : null;
   return {
     async check(req, body) {
       if (!secret) {

@@ -1,4 +1,4 @@
-import { mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GitSyncError } from './errors.js';
 import { HASH, type Layout, linkTarget } from './layout.js';
@@ -16,6 +16,14 @@ export function tempLinkPrefix(layout: Layout): string {
 export async function publish(layout: Layout, hash: string): Promise<void> {
   const dir = dirname(layout.link);
   const temp = join(dir, `${tempLinkPrefix(layout)}${process.pid}`);
+  // rename() would replace a file that is not ours (--link may point outside --root): only a link is replaced.
+  const existing = await lstat(layout.link).catch(() => null);
+  if (existing && !existing.isSymbolicLink()) {
+    throw new GitSyncError(
+      'E_PUBLISH',
+      `cannot publish ${hash.slice(0, 12)} at --link ${layout.link}: it exists and is not a symlink (git-sync replaces only its own link); move it away or choose another --link`,
+    );
+  }
   try {
     await mkdir(dir, { recursive: true });
     await rm(temp, { force: true });

@@ -77,6 +77,20 @@ describe('the published worktree is verified at every poll and repaired', () => 
     expect(gitSync.status().lastSyncOutcome).toBe('noop');
   });
 
+  it('fetches the commit again when the link outlived its root (a link outside --root, root cleared)', async () => {
+    const { dir, remote, root } = await syncFixture();
+    const hash = await remote.commit({ 'app.js': 'console.log(1)\n', 'lib/util.js': 'export {}\n' });
+    const link = join(dir, 'elsewhere', 'app');
+    const first = await started(makeSync({ repo: remote.url, root, link }));
+    await first.stop();
+    // An emptyDir root comes back empty after a restart; the link on another volume stays.
+    await rm(root, { recursive: true, force: true });
+    const gitSync = await started(makeSync({ repo: remote.url, root, link }));
+    expect(gitSync.status()).toMatchObject({ publishedHash: hash, consecutiveFailures: 0 });
+    expect(await git(link, 'rev-parse', 'HEAD')).toBe(hash);
+    expect(await readFile(join(link, 'app.js'), 'utf8')).toBe('console.log(1)\n');
+  });
+
   it('publishes the link again after it was deleted', async () => {
     const { hash, gitSync, link } = await publishedFixture();
     await unlink(link);

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Redactor } from '@gitpaas/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDirs } from '../test/helpers/index.js';
 import { SecretFile, signBody, verifySignature } from './signature.js';
@@ -94,6 +95,21 @@ describe('SecretFile', () => {
     await writeFile(join(dir, 'next'), 'second-secret\r\n');
     await rename(join(dir, 'next'), path);
     expect((await file.read()).toString()).toBe('second-secret');
+  });
+
+  it('teaches the redactor each secret it reads, the rotated one too', async () => {
+    const dir = await makeTempDir();
+    const path = join(dir, 'secret');
+    await writeFile(path, 'first-secret\n');
+    const redactor = new Redactor();
+    const file = new SecretFile(path, redactor);
+    await file.read();
+    await writeFile(join(dir, 'next'), 'second-secret\n');
+    await rename(join(dir, 'next'), path);
+    await file.read();
+    expect(redactor.redact('app printed first-secret and second-secret')).toBe(
+      'app printed REDACTED and REDACTED',
+    );
   });
 
   it('rejects an empty or missing file with a message naming it', async () => {

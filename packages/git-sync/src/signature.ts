@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Redactor } from '@gitpaas/core';
 import { GitSyncError } from './errors.js';
 
 export type SignatureFormat = 'github' | 'gitea' | 'gitlab' | 'gitpaas' | 'bearer';
@@ -81,7 +82,11 @@ export class SecretFile {
   #stamp = '';
   #secret: Buffer | null = null;
 
-  constructor(path: string) {
+  /** `redactor` learns each secret read, so no log line or app output shows it. */
+  constructor(
+    path: string,
+    private readonly redactor?: Redactor,
+  ) {
     this.path = path;
   }
 
@@ -106,6 +111,7 @@ export class SecretFile {
       );
     }
     this.#secret = content.subarray(0, end);
+    this.redactor?.add(this.#secret.toString());
     this.#stamp = stamp;
     return this.#secret;
   }

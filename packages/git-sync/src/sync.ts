@@ -94,7 +94,9 @@ export async function syncOnce(
 
   const release = (dir: string) => steps.release(ctx, config, dir);
   if (hash === published) {
-    const repaired = await repairPublished(ctx, config, steps, hash, probe);
+    const repaired = await repairPublished(ctx, config, steps, hash, probe, () =>
+      commitFor(ctx, config, remote, probe),
+    );
     if (!repaired && config.reshape.resubmodule) {
       ctx.logger.info('redoing the submodules of the published worktree for --submodules', {
         hash,
@@ -129,6 +131,7 @@ async function repairPublished(
   steps: SyncSteps,
   hash: string,
   probe: SyncProbe,
+  fetchCommit: () => Promise<string>,
 ): Promise<string | null> {
   const state = await checkPublished(ctx, config.layout, hash);
   if (state.kind === 'intact') return null;
@@ -142,6 +145,8 @@ async function repairPublished(
     return null;
   }
   ctx.logger.warn('the published worktree is missing; checking it out again', { hash });
+  // A link that outlived its root (on another volume, or root cleared) names a commit never fetched here.
+  if (!(await haveCommit(ctx, config.layout.root, hash))) await fetchCommit();
   const worktree = await steps.makeWorktree(ctx, config, hash);
   await publish(config.layout, hash);
   probe.repaired('recreated');

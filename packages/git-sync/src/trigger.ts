@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, silentLogger } from '@gitpaas/core';
+import { type Logger, type Redactor, silentLogger } from '@gitpaas/core';
 import { Counter, type Registry } from 'prom-client';
 import { fromLoopback } from './guard.js';
 import { SecretFile, verifySignature } from './signature.js';
@@ -24,6 +24,8 @@ export interface TriggerOptions {
   ref: string;
   /** `--trigger-secret-file`; without it only loopback callers are accepted. */
   secretFile?: string;
+  /** Learns the trigger secret, so that it is redacted like git's credentials. */
+  redactor?: Redactor;
   /** Starts a sync; called without waiting for it. */
   syncNow(reason: string): Promise<void>;
   registry: Registry;
@@ -43,7 +45,7 @@ export interface Trigger {
 /** The `POST /sync` endpoint: a push notification from a forge (or anyone with the secret) syncs now. */
 export function createTrigger(options: TriggerOptions): Trigger {
   const { ref, syncNow, registry, logger = silentLogger, maxBodyBytes = MAX_TRIGGER_BODY } = options;
-  const secret = options.secretFile ? new SecretFile(options.secretFile) : null;
+  const secret = options.secretFile ? new SecretFile(options.secretFile, options.redactor) : null;
   const fanout =
     secret && options.fanout?.length
       ? new Fanout({ targets: options.fanout, registry, logger, stopSignal: options.stopSignal })
