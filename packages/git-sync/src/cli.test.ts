@@ -183,7 +183,10 @@ describe('git-sync bin: runs', () => {
     const verbose = await runBin(['--repo', remote.url, '--root', join(dir, 'b'), '--one-time', '-v', '1']);
     expect(quiet.stderr).not.toContain('"msg":"running git"');
     expect(verbose.stderr).toContain('"msg":"running git"');
-    expect(verbose.stderr).toContain('"command":"git ls-remote');
+    expect(verbose.stderr).toContain('"command":"git init');
+    // Into an empty root the ref is fetched at once (nothing to compare an ls-remote with).
+    expect(verbose.stderr).toContain('"command":"git -c fetch.unpackLimit=1 fetch');
+    expect(verbose.stderr).not.toContain('"command":"git ls-remote');
   });
 
   it('exits 1 on the first failure by default (--max-failures 0), keeping the revision published', async () => {

@@ -97,7 +97,9 @@ const logger: Logger = {
 
 for (const note of v3Notes) logger.info(note);
 
-const gitSync = createGitSync({ ...gitSyncOptions, logger });
+// Metrics are kept only when GET /metrics can serve them: otherwise prom-client is never loaded.
+const metrics = Boolean(gitSyncOptions.httpBind && gitSyncOptions.httpMetrics);
+const gitSync = createGitSync({ ...gitSyncOptions, logger, metrics });
 let exiting = false;
 const exit = async (code: number) => {
   if (exiting) return;

@@ -7,6 +7,8 @@ export interface Deferred {
   reject(error: GitSyncError): void;
   /** Why it was asked for (syncNow reasons, coalesced into one sync). */
   reasons: string[];
+  /** A push announced it (a trigger, not a library call): the sync fetches without asking first. */
+  announced: boolean;
 }
 
 export function deferred(): Deferred {
@@ -18,5 +20,5 @@ export function deferred(): Deferred {
   });
   // A caller that does not await syncNow() must not crash the process with an unhandled rejection.
   promise.catch(() => {});
-  return { promise, resolve, reject, reasons: [] };
+  return { promise, resolve, reject, reasons: [], announced: false };
 }

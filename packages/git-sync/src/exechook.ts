@@ -1,5 +1,4 @@
 import { userEnvironment } from '@gitpaas/core';
-import { execa } from 'execa';
 import type { Hook, HookResult } from './hooks.js';
 
 export interface RunCommandOptions {
@@ -32,6 +31,8 @@ const MAX_TAIL_CHARS = 64 * 1024;
  */
 export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   const { command, cwd, env, timeoutMs, signal, tailLines = 20, redact = (s) => s } = options;
+  // Loaded by the first hook: the sync loop itself never needs it (start-up time, memory).
+  const { execa } = await import('execa');
   const child = execa(command, [], {
     cwd,
     // A hook (or the gate's npm install) that prints or sends its environment must not leak the

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GitSyncError } from './errors.js';
 import { removeFetchDebris } from './fetch-debris.js';
 import { type GitContext, runGit } from './git.js';
+import { HASH } from './layout.js';
 import { haveCommit } from './remote.js';
 
 export interface FetchOptions {
@@ -53,17 +54,22 @@ async function fetch(
 /**
  * Fetches one ref (`refs/heads/main`, `HEAD`, or a full hash) and returns the commit it gave.
  * When FETCH_HEAD names the commit ls-remote announced (`expected`), that is the answer without
- * starting git again; a tag object, or a ref that moved in between, is peeled by git.
+ * starting git again; with no announcement (a fetch that did not ask first), a branch or HEAD
+ * names a commit there too. A tag object, or a ref that moved in between, is peeled by git.
  */
 export async function fetchRef(
   ctx: GitContext,
   options: FetchOptions,
   ref: string,
-  expected: string,
+  expected: string | null,
 ): Promise<string> {
   await fetch(ctx, options, [ref], `fetching ${ref}`);
   const head = await readFile(join(options.root, '.git', 'FETCH_HEAD'), 'utf8').catch(() => '');
-  if (head.slice(0, expected.length + 1) === `${expected}\t`) return expected;
+  const [hash = '', , what = ''] = (head.split('\n')[0] ?? '').split('\t');
+  const commit = expected
+    ? hash === expected
+    : HASH.test(hash) && (ref === 'HEAD' || what.startsWith("branch '"));
+  if (commit) return hash;
   const { stdout } = await runGit(ctx, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}'], {
     cwd: options.root,
     code: 'E_GIT_FETCH',

@@ -1,15 +1,17 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { type Logger, silentLogger } from '@gitpaas/core';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { runCommand } from './exechook.js';
 import { type HookRunCounter, hookRunCounter } from './hooks.js';
+import { metric } from './prom.js';
 
 export interface GateOptions {
   /** `--pre-publish-exechook-command`: run without a shell or arguments. */
   command: string;
   /** `--pre-publish-exechook-timeout`. */
   timeoutMs: number;
-  registry: Registry;
+  /** Null: nothing can read the metrics, none are kept. */
+  registry: Registry | null;
   logger?: Logger;
   redact?: (text: string) => string;
   /** How many trailing output lines a rejection keeps. */
@@ -55,18 +57,26 @@ export interface Gate {
 export function createGate(options: GateOptions): Gate {
   const { command, timeoutMs, registry, logger = silentLogger, redact, tailLines = 20, stateFile } = options;
   const hookRuns: HookRunCounter = hookRunCounter(registry);
-  const runs = new Counter({
-    name: 'gitpaas_gate_runs_total',
-    help: 'Pre-publish gate runs by outcome (passed, rejected)',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  const rejectedInfo = new Gauge({
-    name: 'gitpaas_gate_rejected',
-    help: 'The hash the pre-publish gate rejected last (1 while it is the newest hash seen)',
-    labelNames: ['hash'],
-    registers: [registry],
-  });
+  const runs = metric(
+    registry,
+    (prom, registers) =>
+      new prom.Counter({
+        name: 'gitpaas_gate_runs_total',
+        help: 'Pre-publish gate runs by outcome (passed, rejected)',
+        labelNames: ['outcome'],
+        registers,
+      }),
+  );
+  const rejectedInfo = metric(
+    registry,
+    (prom, registers) =>
+      new prom.Gauge({
+        name: 'gitpaas_gate_rejected',
+        help: 'The hash the pre-publish gate rejected last (1 while it is the newest hash seen)',
+        labelNames: ['hash'],
+        registers,
+      }),
+  );
   let rejected: Rejection | null = null;
 
   // Kept whole (temp + rename); losing it only means the gate runs once more.

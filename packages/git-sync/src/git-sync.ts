@@ -26,6 +26,7 @@ import { boundAddress, closeServer, gitSyncRoutes, type HttpRoutes, listen } fro
 import { HASH, type Layout, layoutFor, worktreePath } from './layout.js';
 import { SyncMetrics } from './metrics.js';
 import { OneTime } from './one-time.js';
+import { promClient } from './prom.js';
 import { readPublished, recordPublishedRef } from './publish.js';
 import { haveCommit } from './remote.js';
 import { ensureRepo } from './repo.js';
@@ -67,7 +68,17 @@ export interface GitSync extends Pick<Emitter<GitSyncEvents>, 'on' | 'once' | 'o
   httpAddress(): AddressInfo | null;
 }
 
-export function createGitSync(options: GitSyncOptions & { logger?: Logger }): GitSync {
+/** What a git-sync gets besides its options: where it logs, and whether anything reads its metrics. */
+export interface GitSyncRuntime {
+  logger?: Logger;
+  /**
+   * False when nothing will read the metrics (the bin without an HTTP server): none are kept and
+   * prom-client is never loaded; `registry` is then an empty one. Default true.
+   */
+  metrics?: boolean;
+}
+
+export function createGitSync(options: GitSyncOptions & GitSyncRuntime): GitSync {
   return new GitSyncRunner(options);
 }
 
@@ -88,7 +99,11 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private readonly redactor: Redactor;
   private readonly logger: Logger;
   private readonly routes: HttpRoutes;
-  private readonly metrics = new SyncMetrics();
+  private readonly metrics: SyncMetrics;
+  /** Interrupts the spare worktree being prepared (a sync or rollback was asked for). */
+  private spareInterrupt: AbortController | null = null;
+  /** What `registry` gives when no metrics are kept. */
+  private emptyRegistry: Registry | null = null;
   private readonly auth: Auth;
   /** The pre-publish gate, when --pre-publish-exechook-command is set. */
   private readonly gate: Gate | null;
@@ -118,8 +133,8 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   private reshape: Reshape = { refetch: false, resubmodule: false };
   private shapeRecorded = false;
 
-  constructor(input: GitSyncOptions & { logger?: Logger }) {
-    const { logger, ...rest } = input;
+  constructor(input: GitSyncOptions & GitSyncRuntime) {
+    const { logger, metrics = true, ...rest } = input;
     const options = resolveOptions(rest);
     const redactor = new Redactor();
     // The URL as given: options.repo has its credentials taken out.
@@ -133,6 +148,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       log.error(`a '${event}' listener threw; syncing goes on`, { error: String(error) }),
     );
     this.options = options;
+    this.metrics = new SyncMetrics(metrics ? new (promClient().Registry)() : null);
     this.redactor = redactor;
     this.logger = log;
     this.auth = new Auth(options, redactor);
@@ -144,7 +160,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       link: this.layout.link,
     });
     const redact = (text: string) => redactor.redact(text);
-    const registry = this.registry;
+    const { registry } = this.metrics;
     this.gate = options.prePublishExechookCommand
       ? createGate({
           command: options.prePublishExechookCommand,
@@ -182,14 +198,14 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       redactor,
       fanout: options.fanoutTargets,
       stopSignal: this.stopController.signal,
-      syncNow: (reason) => this.syncNow(reason),
+      syncNow: (reason) => this.request(reason, true),
       registry,
       logger: log,
     });
     this.routes = gitSyncRoutes({
       ready: () => this.state.ready,
       status: () => this.status(),
-      metrics: options.httpMetrics ? { registry, redact } : null,
+      metrics: options.httpMetrics && registry ? { registry, redact } : null,
       trigger,
     });
     this.rollbacks = new Rollbacks({ layout: this.layout, state: this.state, events: this, logger: log });
@@ -201,7 +217,9 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   }
 
   get registry(): Registry {
-    return this.metrics.registry;
+    if (this.metrics.registry) return this.metrics.registry;
+    this.emptyRegistry ??= new (promClient().Registry)();
+    return this.emptyRegistry;
   }
 
   async start(): Promise<void> {
@@ -209,7 +227,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     const { addUser: wantUser, httpAddress, httpBind, syncOnSignal: signal } = this.options;
     if (wantUser) await addUser();
     if (httpAddress && httpBind) this.server = await listen(httpAddress, httpBind, this.routes);
-    if (signal) this.stopSignalListener = syncOnSignal(signal, (reason) => this.syncNow(reason));
+    if (signal) this.stopSignalListener = syncOnSignal(signal, (reason) => this.request(reason, true));
     this.logger.info('starting', {
       repo: this.options.repo,
       ref: this.options.ref,
@@ -228,10 +246,17 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   }
 
   syncNow(reason = 'requested'): Promise<void> {
+    return this.request(reason, false);
+  }
+
+  /** A sync asked for; `announced` by a push (POST /sync, a webhook, --sync-on-signal). */
+  private request(reason: string, announced: boolean): Promise<void> {
     if (this.stopped) return Promise.reject(new GitSyncError('E_STOPPED', 'git-sync is stopped'));
     this.pending ??= deferred();
     // A flood of triggers names the same reason thousands of times: keep each once.
     if (!this.pending.reasons.includes(reason)) this.pending.reasons.push(reason);
+    if (announced) this.pending.announced = true;
+    this.spareInterrupt?.abort();
     this.wake?.();
     return this.pending.promise;
   }
@@ -243,6 +268,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       );
     }
     const result = this.rollbacks.request(revision);
+    this.spareInterrupt?.abort();
     this.wake?.();
     return result;
   }
@@ -302,7 +328,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       const request = rollback ? null : this.pending;
       if (!rollback) this.pending = null;
       const reason = rollback ? 'rollback' : (request?.reasons.join(', ') ?? 'period');
-      const result = await this.runOnce(reason, rollback);
+      const result = await this.runOnce(reason, rollback, request?.announced ?? false);
       if (request) {
         if (result === true) request.resolve();
         else request.reject(result);
@@ -312,6 +338,9 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
         this.state.state = (await this.oneTime.finish(this.state, this.hooks)) ? 'done' : 'failed';
         break;
       }
+      if (this.pending || this.rollbacks.queued) continue;
+      if (result === true) await this.prepareSpare();
+      if (this.stopped) break;
       if (this.pending || this.rollbacks.queued) continue;
       // A hash never moves: after it is published there is nothing to poll (kubernetes/git-sync idles too).
       const ref = this.options.ref.toLowerCase();
@@ -346,25 +375,21 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
 
   /**
    * One sync (or the rollback asked for) with all its reporting; true on success, the error
-   * otherwise. A rollback that fails is its caller's error, not a sync failure.
+   * otherwise. A rollback that fails is its caller's error, not a sync failure. `announced`: a
+   * push announced it (the ref has most likely moved).
    */
-  private async runOnce(reason: string, rollback: RollbackRequest | null): Promise<true | GitSyncError> {
+  private async runOnce(
+    reason: string,
+    rollback: RollbackRequest | null,
+    announced: boolean,
+  ): Promise<true | GitSyncError> {
     const startedAt = performance.now();
     this.state.state = 'syncing';
     this.state.nextSyncAt = null;
     this.logger.debug('syncing', { reason });
     const limit = deadline(this.options.syncTimeout, [this.stopController.signal]);
     try {
-      const env = gitEnvironment(await this.auth.env(), this.options.gitConfigPairs, this.redactor);
-      const ctx: GitContext = {
-        env: env.local,
-        remoteEnv: env.remote,
-        signal: limit.signal,
-        stopSignal: this.stopController.signal,
-        timeoutMs: this.options.syncTimeout,
-        redactor: this.redactor,
-        logger: this.logger,
-      };
+      const ctx = await this.gitContext(limit.signal);
       if (!this.recovered) await this.recover(ctx);
       const config = this.syncConfig();
       const outcome = rollback
@@ -374,6 +399,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
             await this.rollbacks.configFor(ctx, config, this.probe),
             this.pipeline,
             this.probe,
+            announced,
           );
       if (outcome.kind === 'noop' || outcome.kind === 'published') await this.reshaped();
       await this.report.succeeded(outcome, performance.now() - startedAt);
@@ -400,6 +426,39 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       return error;
     } finally {
       limit.clear();
+    }
+  }
+
+  private async gitContext(signal: AbortSignal): Promise<GitContext> {
+    const env = gitEnvironment(await this.auth.env(), this.options.gitConfigPairs, this.redactor);
+    return {
+      env: env.local,
+      remoteEnv: env.remote,
+      signal,
+      stopSignal: this.stopController.signal,
+      timeoutMs: this.options.syncTimeout,
+      redactor: this.redactor,
+      logger: this.logger,
+    };
+  }
+
+  /**
+   * Between syncs, keeps a spare worktree ready so that the next revision costs its diff, even the
+   * first one after a start. A sync asked for meanwhile interrupts it (it is made again later).
+   */
+  private async prepareSpare(): Promise<void> {
+    const published = this.state.publishedHash;
+    if (!published) return;
+    const interrupt = new AbortController();
+    this.spareInterrupt = interrupt;
+    const limit = deadline(this.options.syncTimeout, [this.stopController.signal, interrupt.signal]);
+    try {
+      await this.pipeline.spare(await this.gitContext(limit.signal), this.syncConfig(), published);
+    } catch (error) {
+      this.logger.debug('no spare worktree', { error: String(error) });
+    } finally {
+      limit.clear();
+      this.spareInterrupt = null;
     }
   }
 

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   descendantsOf,
   formatDuration,
@@ -7,7 +8,6 @@ import {
   type Redactor,
   signalProcess,
 } from '@gitpaas/core';
-import { execa } from 'execa';
 import { GitCommandError, GitSyncError, type GitSyncErrorCode } from './errors.js';
 
 export interface GitContext {
@@ -63,40 +63,82 @@ export async function runGit(
   const shown = ctx.redactor.redact(`git ${args.join(' ')}`);
   ctx.logger.debug('running git', { command: shown, cwd: options.cwd });
   if (ctx.signal.aborted) throw abortError(ctx, shown);
-  const subprocess = execa('git', args, {
+  const child = spawn('git', args, {
     cwd: options.cwd,
     env: options.remote ? ctx.remoteEnv : ctx.env,
-    extendEnv: false,
-    reject: false,
-    stdin: options.input === undefined ? 'ignore' : 'pipe',
-    ...(options.input === undefined ? {} : { input: options.input }),
-    stripFinalNewline: true,
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   // On stop or timeout the whole tree goes: git's helpers (index-pack, ssh, remote-http) would
   // otherwise hold its pipes open, and stop() must not wait on a hung server.
   const onAbort = () => {
-    const tree = processTree(subprocess.pid);
+    const tree = processTree(child.pid);
     for (const info of tree) signalProcess(info, 'SIGTERM');
     setTimeout(() => {
       for (const info of tree) signalProcess(info, 'SIGKILL');
     }, 300).unref();
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  let result: Awaited<typeof subprocess>;
+  let result: { stdout: string; stderr: string; exitCode: number | null };
   try {
-    result = await subprocess;
+    result = await finished(child, options.input);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
   }
   if (ctx.signal.aborted) throw abortError(ctx, shown);
-  const stdout = String(result.stdout ?? '');
-  const stderr = String(result.stderr ?? '');
+  const { stdout, stderr } = result;
   const exitCode = result.exitCode ?? -1;
   if (exitCode === 0 || options.allowFail) return { stdout, stderr, exitCode };
   const reason = ctx.redactor.redact(tail(stderr) || tail(stdout) || `exit code ${exitCode}`);
   const cause = new GitCommandError(shown, exitCode, ctx.redactor.redact(tail(stderr, 20)), reason);
   const code = authFailure(stderr) ? 'E_AUTH' : diskFull(stderr) ? 'E_DISK_FULL' : (options.code ?? 'E_GIT');
   throw new GitSyncError(code, `${options.what ?? shown} failed: ${reason}${hint(code, stderr)}`, { cause });
+}
+
+/** Git processes running now: killed if this process exits without stopping them (a crash). */
+const running = new Set<ChildProcess>();
+let exitHook = false;
+
+/**
+ * Collects a git process's output (final newline stripped) and its exit code (null when it could
+ * not start or was killed by a signal). node:child_process directly: a git per step is the hot
+ * path, and execa costs start-up time and memory the sync loop does not need.
+ */
+function finished(
+  child: ChildProcess,
+  input: string | undefined,
+): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const proc of running) proc.kill('SIGTERM');
+    });
+  }
+  running.add(child);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+  if (input !== undefined && child.stdin) {
+    // git may exit before reading everything (it failed): that EPIPE is its exit code's story.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  }
+  const text = (chunks: Buffer[]) =>
+    Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+  return new Promise((resolve) => {
+    let spawnFailed = false;
+    child.once('error', () => {
+      spawnFailed = true;
+      running.delete(child);
+      resolve({ stdout: '', stderr: '', exitCode: null });
+    });
+    child.once('close', (code) => {
+      running.delete(child);
+      if (!spawnFailed) resolve({ stdout: text(out), stderr: text(err), exitCode: code });
+    });
+  });
 }
 
 /** git and every process under it, seen before any is signalled (children are lost once a parent dies). */

@@ -1,7 +1,8 @@
 import { Emitter, type Logger, type Redactor, silentLogger } from '@gitpaas/core';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { ResolvedOptions } from './config.js';
 import { createExecHook } from './exechook.js';
+import { metric } from './prom.js';
 import { createWebhook } from './webhook.js';
 
 /** Outcome of one hook attempt. `output` holds the last lines the hook printed (already redacted). */
@@ -28,16 +29,20 @@ export interface HookRunEvent extends HookResult {
 export type HookRunCounter = Counter<'name' | 'status'>;
 
 /** kubernetes/git-sync's hook metric; exec hook, webhook and gate share it, so it is created once per registry. */
-export function hookRunCounter(registry: Registry): HookRunCounter {
+export function hookRunCounter(registry: Registry | null): HookRunCounter {
   const name = 'git_sync_hook_run_count_total';
-  const existing = registry.getSingleMetric(name);
+  const existing = registry?.getSingleMetric(name);
   if (existing) return existing as HookRunCounter;
-  return new Counter({
-    name,
-    help: 'How many hook runs completed, partitioned by name and state (success, error)',
-    labelNames: ['name', 'status'],
-    registers: [registry],
-  });
+  return metric(
+    registry,
+    (prom, registers) =>
+      new prom.Counter({
+        name,
+        help: 'How many hook runs completed, partitioned by name and state (success, error)',
+        labelNames: ['name', 'status'],
+        registers,
+      }),
+  );
 }
 
 export interface HookRunnerOptions {
@@ -185,7 +190,7 @@ type HookFlags = Pick<
 export function hookRunners(
   o: HookFlags,
   worktreeOf: (hash: string) => string,
-  { registry, redactor, logger }: { registry: Registry; redactor: Redactor; logger: Logger },
+  { registry, redactor, logger }: { registry: Registry | null; redactor: Redactor; logger: Logger },
 ): HookRunner[] {
   const counter = hookRunCounter(registry);
   const redact = (text: string) => redactor.redact(text);

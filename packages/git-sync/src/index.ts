@@ -11,7 +11,7 @@ export type {
   SyncEvent,
   UnpinEvent,
 } from './events.js';
-export { createGitSync, type GitSync } from './git-sync.js';
+export { createGitSync, type GitSync, type GitSyncRuntime } from './git-sync.js';
 export { options } from './options.js';
 export type { Pin, RollbackResult } from './rollback.js';
 export type { GitSyncStatus } from './status.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUpSyncs, git, makeSync, started, syncFixture } from '../test/helpers/index.js';
+import { cleanUpSyncs, git, makeSync, started, syncFixture, waitFor } from '../test/helpers/index.js';
 import { layoutFor } from './layout.js';
 import { removeOrphanRecords } from './orphan-records.js';
 
@@ -12,6 +12,9 @@ describe('removeOrphanRecords', () => {
   it('drops worktree records left locked by a killed `git worktree add`, keeping live ones', async () => {
     const { remote, root } = await syncFixture();
     const gitSync = await started(makeSync({ repo: remote.url, root, link: 'app' }));
+    // The spare tree made after the publish: a live record of the recycling pool.
+    const pool = join(root, '.git', 'gitpaas-recycle');
+    await waitFor(async () => (await readdir(pool).catch(() => [])).length === 1, { message: 'the spare' });
     await gitSync.stop();
     const hash = await remote.hash();
     // What a SIGKILL during `git worktree add` leaves: a locked record whose tree was removed.
@@ -25,7 +28,9 @@ describe('removeOrphanRecords', () => {
     expect(existsSync(orphan)).toBe(true);
 
     expect(await removeOrphanRecords(layoutFor(root, 'app'))).toEqual([orphan]);
-    expect(await readdir(join(root, '.git', 'worktrees'))).toEqual([hash]);
+    const records = await readdir(join(root, '.git', 'worktrees'));
+    expect(records.filter((name) => !name.startsWith('gitpaas-recycle-'))).toEqual([hash]);
+    expect(records.length).toBe(2);
     expect(await git(join(root, 'app'), 'rev-parse', 'HEAD')).toBe(hash);
   });
 });

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { type Logger, silentLogger } from '@gitpaas/core';
-import { execa } from 'execa';
 import type { Submodules } from './config.js';
 
 export interface RecyclerOptions {
@@ -51,10 +50,21 @@ export interface Recycler {
   /**
    * Materialises `<root>/.worktrees/<hash>` from a pooled worktree: the one kept at that hash
    * (tracked files restored, the build's untracked files kept), else one reset to the hash and
-   * cleaned in the pool; renamed into place complete. Null when none fits or the reset failed:
-   * the caller checks out a fresh worktree.
+   * cleaned in the pool (unless it is `cleaned`, by clean() during this sync); renamed into
+   * place complete. Null when none fits or the reset failed: the caller checks out a fresh worktree.
    */
-  take(hash: string, signal?: AbortSignal): Promise<string | null>;
+  take(hash: string, signal?: AbortSignal, cleaned?: string | null): Promise<string | null>;
+  /**
+   * Cleans (`git clean -ffdxq`) the pooled tree take() resets for a revision not kept (recycling,
+   * no kept revisions) ahead of time, while the revision is fetched; its directory, for take().
+   */
+  clean(signal?: AbortSignal): Promise<string | null>;
+  /**
+   * Keeps a worktree ready so that even the first update after a start is a reset, not a full
+   * checkout: when the pool is empty (recycling, no kept revisions), checks out `hash` (the
+   * published revision) outside the pool and moves it in whole. False when there was no need.
+   */
+  spare(hash: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 /**
@@ -80,6 +90,9 @@ const ADMIN_PREFIX = 'gitpaas-recycle-';
 /** In a worktree's admin dir once its index stat data was refreshed (it moves with the tree). */
 const SETTLED = 'gitpaas-index-settled';
 
+/** Where a spare worktree is checked out before it joins the pool whole (a stop leaves it here). */
+const SPARE_DIR = 'gitpaas-spare';
+
 /** Where retired worktrees wait by default: inside the repository, outside `.worktrees`. */
 export function recyclePoolDir(gitDir: string): string {
   return join(gitDir, 'gitpaas-recycle');
@@ -102,8 +115,10 @@ export function createRecycler(options: RecyclerOptions): Recycler {
 
   const git =
     options.git ??
-    ((cwd: string, args: string[], signal?: AbortSignal) =>
-      execa('git', args, { cwd, env, cancelSignal: signal, stdin: 'ignore' }));
+    (async (cwd: string, args: string[], signal?: AbortSignal) => {
+      const { execa } = await import('execa');
+      return execa('git', args, { cwd, env, cancelSignal: signal, stdin: 'ignore' });
+    });
 
   /** The admin directory a worktree's `.git` file names, if it names one back. */
   const entryFor = async (dir: string): Promise<Entry | null> => {
@@ -182,6 +197,8 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     },
 
     async recover() {
+      // A spare a stop cut short; retention drops its record (no tree names it).
+      await rm(join(gitDir, SPARE_DIR), { recursive: true, force: true });
       let kept = 0;
       for (const dir of await pooled()) {
         if (kept < maxPool && (await entryFor(dir))) kept++;
@@ -229,7 +246,15 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       return true;
     },
 
-    async take(hash, signal) {
+    async clean(signal) {
+      if (!recycle || keep > 0) return null;
+      const [oldest] = await entries();
+      if (!oldest) return null;
+      await git(oldest.dir, ['clean', '-ffdxq'], signal);
+      return oldest.dir;
+    },
+
+    async take(hash, signal, cleaned = null) {
       const target = join(worktreesDir, hash);
       if (await exists(target)) return null;
       const waiting = await entries();
@@ -243,7 +268,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
           await git(dir, ['reset', '--hard', '-q', hash, '--'], signal);
           // -ff: also nested repositories someone left behind; -x: ignored files too. A kept tree
           // of this very hash keeps what its build made (node_modules…): a rollback reuses it.
-          if (entry !== same) await git(dir, ['clean', '-ffdxq'], signal);
+          if (entry !== same && dir !== cleaned) await git(dir, ['clean', '-ffdxq'], signal);
         } catch (error) {
           if (signal?.aborted) throw error;
           logger.warn(`recycling a worktree failed, checking out fresh: ${(error as Error).message}`, {
@@ -252,9 +277,6 @@ export function createRecycler(options: RecyclerOptions): Recycler {
           await discard(dir);
           return null;
         }
-        // Known only now (asking git first would cost every revision a process); the tree stays
-        // pooled, a valid worktree, for the next revision.
-        if (submodules !== 'off' && (await exists(join(dir, '.gitmodules')))) return null;
         // Known only now (asking git first would cost every revision a process); the tree stays
         // pooled, a valid worktree, for the next revision.
         if (submodules !== 'off' && (await exists(join(dir, '.gitmodules')))) return null;
@@ -276,6 +298,42 @@ export function createRecycler(options: RecyclerOptions): Recycler {
         return target;
       }
       return null;
+    },
+
+    async spare(hash, signal) {
+      if (!recycle || keep > 0 || maxPool === 0 || (await pooled()).length > 0) return false;
+      const published = join(worktreesDir, hash);
+      if (submodules !== 'off' && (await exists(join(published, '.gitmodules')))) return false;
+      const id = randomBytes(6).toString('hex');
+      const building = join(gitDir, SPARE_DIR);
+      // git names the admin record after the directory: the name retire() gives pooled trees.
+      const dir = join(building, ADMIN_PREFIX + id);
+      const target = join(poolDir, id);
+      const started = performance.now();
+      try {
+        await rm(building, { recursive: true, force: true });
+        await git(root, ['worktree', 'add', '--force', '--detach', '--quiet', dir, hash], signal);
+        await git(dir, ['update-index', '-q', '--refresh'], signal);
+      } catch (error) {
+        // The half-made tree and git's record of it (locked while `worktree add` ran).
+        await rm(building, { recursive: true, force: true });
+        await rm(join(gitDir, 'worktrees', ADMIN_PREFIX + id), { recursive: true, force: true });
+        if (signal?.aborted) throw error;
+        logger.warn(`preparing a spare worktree failed: ${(error as Error).message}`, { hash });
+        return false;
+      }
+      const entry = await entryFor(dir);
+      if (!entry) {
+        await rm(building, { recursive: true, force: true });
+        return false;
+      }
+      await writeFile(join(entry.admin, SETTLED), '');
+      await mkdir(poolDir, { recursive: true });
+      await relink(target, entry.admin, 'root', dir);
+      await rename(dir, target);
+      await rm(building, { recursive: true, force: true });
+      logger.debug('spare worktree ready', { hash, ms: Math.round(performance.now() - started) });
+      return true;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, readlink, rm, unlink, writeFile } from 'node:fs/promises';
+import { readFile, readlink, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUpSyncs, git, makeSync, started, syncFixture } from '../test/helpers/index.js';
@@ -61,6 +61,20 @@ describe('the published worktree is verified at every poll and repaired', () => 
 
   it('restores deleted tracked files at the next poll', async () => {
     const { hash, gitSync, link, counter } = await publishedFixture();
+    await unlink(join(link, 'lib', 'util.js'));
+    await gitSync.syncNow();
+    await expectWhole(gitSync, link, hash);
+    expect(await counter('gitpaas_git_sync_repairs_total', 'reset')).toBe(1);
+  });
+
+  it('restores a tracked file deleted after a poll that found the tree whole (no tracked directory changed then)', async () => {
+    const { root, hash, gitSync, link, counter } = await publishedFixture();
+    // Directories last changed an hour ago: the poll remembers their mtimes as the quiet state.
+    const tree = join(root, '.worktrees', hash);
+    const old = new Date(Date.now() - 3_600_000);
+    for (const dir of [tree, join(tree, 'lib')]) await utimes(dir, old, old);
+    await gitSync.syncNow();
+    expect(gitSync.status().lastSyncOutcome).toBe('noop');
     await unlink(join(link, 'lib', 'util.js'));
     await gitSync.syncNow();
     await expectWhole(gitSync, link, hash);

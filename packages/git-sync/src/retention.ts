@@ -47,11 +47,15 @@ export async function recover(ctx: GitContext, layout: Layout, published: string
   }
   // a kill during `git worktree add` leaves a locked record that prune never removes
   removed.push(...(await removeOrphanRecords(layout)));
-  await runGit(ctx, ['worktree', 'prune'], {
-    cwd: layout.root,
-    code: 'E_CLEANUP',
-    what: 'git worktree prune',
-  });
+  // A repository without worktree records (a new root) has nothing to prune: no git process.
+  const records = await readdir(join(layout.gitDir, 'worktrees')).catch(() => [] as string[]);
+  if (records.length > 0) {
+    await runGit(ctx, ['worktree', 'prune'], {
+      cwd: layout.root,
+      code: 'E_CLEANUP',
+      what: 'git worktree prune',
+    });
+  }
   return removed;
 }
 

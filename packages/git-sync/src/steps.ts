@@ -1,8 +1,9 @@
 import type { Logger } from '@gitpaas/core';
-import { Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { GitSyncError } from './errors.js';
 import type { Gate } from './gate.js';
 import { type GitContext, runGit } from './git.js';
+import { metric } from './prom.js';
 import { createRecycler, type PooledRevision, type Recycler } from './recycle.js';
 import { defaultSteps, type SyncConfig, type SyncSteps } from './sync.js';
 import { createWorktree, markComplete, removeWorktree } from './worktree.js';
@@ -20,6 +21,8 @@ export interface PipelineSteps extends SyncSteps {
   recover(ctx: GitContext, config: SyncConfig): Promise<void>;
   /** The revisions kept outside `.worktrees` for a rollback (--keep-revisions), newest first. */
   kept(ctx: GitContext, config: SyncConfig): Promise<PooledRevision[]>;
+  /** Keeps a spare worktree ready for the next revision once `hash` is published (recycling). */
+  spare(ctx: GitContext, config: SyncConfig, hash: string): Promise<void>;
 }
 
 export interface PipelineOptions {
@@ -27,20 +30,25 @@ export interface PipelineOptions {
   recycle: boolean;
   /** --keep-revisions: retired worktrees kept in the pool for a rollback. */
   keep: number;
-  registry: Registry;
+  /** Null: nothing can read the metrics, none are kept. */
+  registry: Registry | null;
   logger: Logger;
 }
 
 /** The sync pipeline with gitpaas's steps plugged in: worktree recycling and the pre-publish gate. */
 export function pipelineSteps({ gate, recycle, keep, registry, logger }: PipelineOptions): PipelineSteps {
   const pooling = recycle || keep > 0;
-  const seconds = new Histogram({
-    name: 'gitpaas_worktree_seconds',
-    help: 'Time to make the worktree of a new revision, by method (fresh checkout or recycled)',
-    labelNames: ['method'],
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  const seconds = metric(
+    registry,
+    (prom, registers) =>
+      new prom.Histogram({
+        name: 'gitpaas_worktree_seconds',
+        help: 'Time to make the worktree of a new revision, by method (fresh checkout or recycled)',
+        labelNames: ['method'],
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers,
+      }),
+  );
 
   const recycler = (ctx: GitContext, config: SyncConfig, maxPool?: number): Recycler =>
     createRecycler({
@@ -55,13 +63,32 @@ export function pipelineSteps({ gate, recycle, keep, registry, logger }: Pipelin
         runGit(ctx, args, { cwd, code: 'E_WORKTREE', what: `git ${args[0]} (recycling a worktree)` }),
     });
 
+  /** The pooled tree prepare() is cleaning while this sync fetches (its directory when done). */
+  let cleaning: Promise<string | null> | null = null;
+
   const steps: PipelineSteps = {
     ...defaultSteps,
     lastWorktree: null,
 
+    prepare(ctx, config) {
+      if (!recycle || keep > 0 || cleaning) return;
+      // A failure here only means take() cleans the tree itself.
+      cleaning = recycler(ctx, config)
+        .clean(ctx.signal)
+        .catch(() => null);
+    },
+
+    async settle() {
+      const pending = cleaning;
+      cleaning = null;
+      await pending;
+    },
+
     async makeWorktree(ctx, config, hash) {
       const started = performance.now();
-      const taken = pooling ? await recycler(ctx, config).take(hash, ctx.signal) : null;
+      const cleaned = await cleaning;
+      cleaning = null;
+      const taken = pooling ? await recycler(ctx, config).take(hash, ctx.signal, cleaned) : null;
       if (taken) await markComplete(config.layout, taken, hash);
       const dir = taken ?? (await createWorktree(ctx, config.layout, hash, config));
       const ms = performance.now() - started;
@@ -97,6 +124,10 @@ export function pipelineSteps({ gate, recycle, keep, registry, logger }: Pipelin
     },
 
     kept: (ctx, config) => (pooling ? recycler(ctx, config).list() : Promise.resolve([])),
+
+    async spare(ctx, config, hash) {
+      if (recycle) await recycler(ctx, config).spare(hash, ctx.signal);
+    },
   };
   return steps;
 }

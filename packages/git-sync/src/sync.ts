@@ -43,6 +43,10 @@ export interface SyncSteps {
   release(ctx: GitContext, config: SyncConfig, dir: string): Promise<boolean>;
   /** A hash not to check out again (the gate rejected it and the ref has not moved since). */
   held(hash: string): boolean;
+  /** A revision is about to be fetched: what does not depend on which one may start meanwhile. */
+  prepare(ctx: GitContext, config: SyncConfig): void;
+  /** The sync is over, whatever its outcome: waits for what prepare() started. */
+  settle(): Promise<void>;
 }
 
 export const defaultSteps: SyncSteps = {
@@ -51,6 +55,8 @@ export const defaultSteps: SyncSteps = {
   retired: (_ctx, config, previous) => retire(config.layout, previous),
   release: async () => false,
   held: () => false,
+  prepare: () => {},
+  settle: async () => {},
 };
 
 export type SyncOutcome =
@@ -78,24 +84,54 @@ export async function syncOnce(
   config: SyncConfig,
   steps: SyncSteps,
   probe: SyncProbe,
+  /** The sync was asked for (a push was announced): the ref has most likely moved. */
+  announced = false,
+): Promise<SyncOutcome> {
+  try {
+    return await sync(ctx, config, steps, probe, announced);
+  } finally {
+    await steps.settle();
+  }
+}
+
+async function sync(
+  ctx: GitContext,
+  config: SyncConfig,
+  steps: SyncSteps,
+  probe: SyncProbe,
+  announced: boolean,
 ): Promise<SyncOutcome> {
   const { layout } = config;
   await ensureRepo(ctx, layout, false);
   const published = await readPublished(layout);
-  const remote = await resolveRemote(ctx, layout.root, config.repo, config.ref);
-  if (remote.kind === 'ref') probe.lsRemote();
-  // A revision the gate rejected is not fetched, checked out or gated again until the ref moves.
-  if (remote.kind !== 'short' && remote.hash !== published && steps.held(remote.hash)) {
-    return { kind: 'held', hash: remote.hash };
+  // Asking the remote first costs a round trip that only an idle poll saves: a sync a push
+  // announced, or the first one into an empty root, fetches the ref at once.
+  const byName = (announced || published === null) && fetchesByName(config.ref);
+  if (byName) steps.prepare(ctx, config);
+  const direct = byName ? await fetchDirect(ctx, config, probe) : null;
+  let hash: string;
+  let remote: RemoteRef | null = null;
+  if (direct !== null) hash = direct;
+  else {
+    const asked = await resolveRemote(ctx, layout.root, config.repo, config.ref);
+    remote = asked;
+    if (asked.kind === 'ref') probe.lsRemote();
+    // A revision the gate rejected is not fetched, checked out or gated again until the ref moves.
+    if (asked.kind !== 'short' && asked.hash !== published && steps.held(asked.hash)) {
+      return { kind: 'held', hash: asked.hash };
+    }
+    // Idle polls stop here: the remote still points at what is published.
+    const unchanged = !config.reshape.refetch && asked.kind !== 'short' && asked.hash === published;
+    if (!unchanged && !byName) steps.prepare(ctx, config);
+    hash = unchanged ? asked.hash : await commitFor(ctx, config, asked, probe);
   }
-  // Idle polls stop here: the remote still points at what is published.
-  const unchanged = !config.reshape.refetch && remote.kind !== 'short' && remote.hash === published;
-  const hash = unchanged ? remote.hash : await commitFor(ctx, config, remote, probe);
 
   const release = (dir: string) => steps.release(ctx, config, dir);
   if (hash === published) {
-    const repaired = await repairPublished(ctx, config, steps, hash, probe, () =>
-      commitFor(ctx, config, remote, probe),
+    // A fetch by name has just brought the commit; an idle poll's repair may need to fetch it.
+    const known = remote;
+    const repaired = await repairPublished(ctx, config, steps, hash, probe, async () =>
+      known ? commitFor(ctx, config, known, probe) : hash,
     );
     if (!repaired && config.reshape.resubmodule) {
       ctx.logger.info('redoing the submodules of the published worktree for --submodules', {
@@ -159,7 +195,7 @@ async function commitFor(
   remote: RemoteRef,
   probe: SyncProbe,
 ): Promise<string> {
-  const fetchOptions = { repo: config.repo, depth: config.depth, root: config.layout.root };
+  const fetchOptions = fetchOptionsOf(config);
   const { refetch } = config.reshape;
   if (remote.kind === 'short')
     return fetchShortHash(ctx, fetchOptions, remote.prefix, probe.fetched, refetch);
@@ -170,4 +206,32 @@ async function commitFor(
   if (local) return remote.hash;
   probe.fetched();
   return fetchRef(ctx, fetchOptions, remote.kind === 'ref' ? remote.name : remote.hash, remote.hash);
+}
+
+const fetchOptionsOf = (config: SyncConfig) => ({
+  repo: config.repo,
+  depth: config.depth,
+  root: config.layout.root,
+});
+
+/** A ref fetch can name: not a hash (nothing to fetch by name), nor what may be an abbreviated one. */
+function fetchesByName(ref: string): boolean {
+  return !/^[0-9a-f]{4,64}$/i.test(ref);
+}
+
+/**
+ * Fetches --ref without asking the remote first; the commit, or null when that failed (asking
+ * first then says what is wrong as a poll would: no such ref, credentials, host).
+ */
+async function fetchDirect(ctx: GitContext, config: SyncConfig, probe: SyncProbe): Promise<string | null> {
+  probe.fetched();
+  try {
+    return await fetchRef(ctx, fetchOptionsOf(config), config.ref, null);
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    ctx.logger.debug('fetching --ref by name failed; asking the remote for it', {
+      error: (error as Error).message,
+    });
+    return null;
+  }
 }

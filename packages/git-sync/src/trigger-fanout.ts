@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { deadline, FlagError, type Logger, parseBind, whenAborted } from '@gitpaas/core';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { GitSyncError } from './errors.js';
+import { metric } from './prom.js';
 import { SIGNATURE_HEADERS } from './signature.js';
 
 /** Marks a delivery one replica re-sent to another; a replica never re-sends a marked one. */
@@ -85,7 +86,8 @@ export function deliveryOf(req: IncomingMessage, body: Buffer): Delivery {
 
 export interface FanoutOptions {
   targets: readonly FanoutTarget[];
-  registry: Registry;
+  /** Null: nothing can read the metrics, none are kept. */
+  registry: Registry | null;
   logger: Logger;
   /** Aborts requests in flight and ends the fan-out (git-sync's stop). */
   stopSignal?: AbortSignal;
@@ -126,12 +128,16 @@ export class Fanout {
     this.#targets = options.targets;
     this.#logger = options.logger;
     this.#stop = options.stopSignal ? [options.stopSignal] : [];
-    this.#results = new Counter({
-      name: 'gitpaas_trigger_fanout_total',
-      help: 'Deliveries re-sent to other replicas (--trigger-fanout) by result: ok (2xx), error (refused, non-2xx, DNS), timeout',
-      labelNames: ['result'] as const,
-      registers: [options.registry],
-    });
+    this.#results = metric(
+      options.registry,
+      (prom, registers) =>
+        new prom.Counter({
+          name: 'gitpaas_trigger_fanout_total',
+          help: 'Deliveries re-sent to other replicas (--trigger-fanout) by result: ok (2xx), error (refused, non-2xx, DNS), timeout',
+          labelNames: ['result'] as const,
+          registers,
+        }),
+    );
   }
 
   /** Sends `delivery` to every peer in the background. */

@@ -36,6 +36,22 @@ describe('POST /sync through the sync loop', () => {
     expect(await metric(gs, 'gitpaas_trigger_requests_total', { outcome: 'accepted' })).toBe(1);
   });
 
+  it('fetches an announced push without asking the remote first; a library syncNow() still asks first', async () => {
+    const { gs, remote, url } = await startWithTrigger();
+    // The first sync into an empty root fetched at once too.
+    expect(await metric(gs, 'gitpaas_git_sync_ls_remote_total')).toBe(0);
+    const fetches = await metric(gs, 'git_fetch_count_total');
+    const next = await remote.commit({ 'app.js': 'v2\n' });
+    expect((await githubPush(url, 'refs/heads/main')).status).toBe(202);
+    await waitFor(() => gs.status().publishedHash === next, { message: 'the triggered publish' });
+    expect(await metric(gs, 'gitpaas_git_sync_ls_remote_total')).toBe(0);
+    expect(await metric(gs, 'git_fetch_count_total')).toBe(fetches + 1);
+    await gs.syncNow('library call');
+    expect(await metric(gs, 'gitpaas_git_sync_ls_remote_total')).toBe(1);
+    expect(await metric(gs, 'git_fetch_count_total')).toBe(fetches + 1);
+    expect(gs.status().lastSyncOutcome).toBe('noop');
+  });
+
   it('does not sync on a bad signature or a push to another branch', async () => {
     const { gs, remote, url } = await startWithTrigger();
     const syncs = gs.status().syncCount;

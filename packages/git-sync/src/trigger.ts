@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, type Redactor, silentLogger } from '@gitpaas/core';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { fromLoopback } from './guard.js';
+import { metric } from './prom.js';
 import { SecretFile, verifySignature } from './signature.js';
 import { answerTooLarge, readBody } from './trigger-body.js';
 import { deliveryOf, Fanout, type FanoutTarget, FORWARDED_HEADER } from './trigger-fanout.js';
@@ -28,7 +29,8 @@ export interface TriggerOptions {
   redactor?: Redactor;
   /** Starts a sync; called without waiting for it. */
   syncNow(reason: string): Promise<void>;
-  registry: Registry;
+  /** Null: nothing can read the metrics, none are kept. */
+  registry: Registry | null;
   logger?: Logger;
   maxBodyBytes?: number;
   /** `--trigger-fanout`: accepted deliveries are re-sent to these (needs `secretFile`). */
@@ -50,12 +52,16 @@ export function createTrigger(options: TriggerOptions): Trigger {
     secret && options.fanout?.length
       ? new Fanout({ targets: options.fanout, registry, logger, stopSignal: options.stopSignal })
       : null;
-  const requests = new Counter({
-    name: 'gitpaas_trigger_requests_total',
-    help: 'POST /sync requests by outcome (accepted, ignored, ping, unauthorized, forbidden, too_large, bad_method, error)',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
+  const requests = metric(
+    registry,
+    (prom, registers) =>
+      new prom.Counter({
+        name: 'gitpaas_trigger_requests_total',
+        help: 'POST /sync requests by outcome (accepted, ignored, ping, unauthorized, forbidden, too_large, bad_method, error)',
+        labelNames: ['outcome'],
+        registers,
+      }),
+  );
 
   const answer = (res: ServerResponse, status: number, outcome: TriggerOutcome, detail?: string) => {
     requests.inc({ outcome });

@@ -64,7 +64,8 @@ function subcommand(argv: string[]): string | undefined {
 }
 
 function expectSecretOnlyWithTheHelper(calls: GitCall[], secret: string): void {
-  expect(calls.length).toBeGreaterThan(3);
+  // A first sync into an empty root: init, fetch and worktree add at least.
+  expect(calls.length).toBeGreaterThanOrEqual(3);
   for (const call of calls) {
     const forms = [secret, encodeURIComponent(secret)];
     expect(call.argv.join(' '), 'argv of a git call').not.toMatch(new RegExp(forms.join('|')));

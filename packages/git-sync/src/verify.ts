@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GitContext, runGit } from './git.js';
 import { type Layout, worktreePath } from './layout.js';
@@ -14,9 +14,11 @@ export type PublishedState =
 
 /**
  * Checks the published worktree at every poll, as kubernetes/git-sync does: present, HEAD still
- * at the published hash (read from git's admin files: no process), no tracked file deleted (one
- * `git ls-files --deleted`: about the cost of starting git for a small tree, tens of ms for 20k
- * files). Changed tracked files are left alone: the reloader's build step may write into the tree.
+ * at the published hash (read from git's admin files: no process), no tracked file deleted.
+ * Deleting a file changes its directory's mtime, so while no tracked directory changed since a
+ * check found nothing missing, the answer stands without a git process; otherwise one
+ * `git ls-files --deleted` (tens of ms for 20k files) looks. Changed tracked files are left
+ * alone: the reloader's build step may write into the tree.
  */
 export async function checkPublished(ctx: GitContext, layout: Layout, hash: string): Promise<PublishedState> {
   const dir = worktreePath(layout, hash);
@@ -24,6 +26,11 @@ export async function checkPublished(ctx: GitContext, layout: Layout, hash: stri
   if (!admin || !(await isComplete(dir, hash))) return { kind: 'missing' };
   const head = (await readFile(join(admin, 'HEAD'), 'utf8').catch(() => '')).trim();
   if (head !== hash) return { kind: 'changed', change: head ? `HEAD is now ${head}` : 'HEAD is unreadable' };
+  const known = quiet.get(dir);
+  // Taken before git looks: a deletion after this shows at the next poll.
+  const now = await stamps(dir, known?.dirs ?? (await trackedDirs(ctx, dir)));
+  if (known && now && sameStamps(known.stamps, now.stamps)) return { kind: 'intact' };
+  quiet.delete(dir);
   const { stdout } = await runGit(ctx, ['ls-files', '--deleted', '-z'], {
     cwd: dir,
     code: 'E_WORKTREE',
@@ -36,7 +43,55 @@ export async function checkPublished(ctx: GitContext, layout: Layout, hash: stri
       change: `${deleted.length} tracked files deleted (${deleted.slice(0, 3).join(', ')})`,
     };
   }
+  if (now) remember(dir, now);
   return { kind: 'intact' };
+}
+
+interface Stamps {
+  dirs: string[];
+  stamps: bigint[];
+}
+
+/** Per published worktree: its tracked directories' mtimes when a check found no file missing. */
+const quiet = new Map<string, Stamps>();
+/** A process serves one or a few roots; older revisions' entries go. */
+const MAX_QUIET = 8;
+
+/** A directory changed this recently may change again within its filesystem's mtime granularity. */
+const SETTLE_NS = 2_000_000_000n;
+
+function remember(dir: string, stamps: Stamps): void {
+  const recent = BigInt(Date.now()) * 1_000_000n - SETTLE_NS;
+  if (stamps.stamps.some((mtime) => mtime > recent)) return;
+  quiet.set(dir, stamps);
+  for (const key of quiet.keys()) if (quiet.size > MAX_QUIET) quiet.delete(key);
+}
+
+/** The directories git tracks in the worktree (from its tree objects: no file is read), and itself. */
+async function trackedDirs(ctx: GitContext, dir: string): Promise<string[]> {
+  const { stdout } = await runGit(ctx, ['ls-tree', '-r', '-d', '--name-only', '-z', 'HEAD'], {
+    cwd: dir,
+    code: 'E_WORKTREE',
+    what: 'listing the directories of the published worktree',
+  });
+  return ['', ...stdout.split('\0').filter(Boolean)];
+}
+
+/** Their mtimes (ns) now; null when one is gone (then git looks at every file). */
+async function stamps(dir: string, dirs: string[]): Promise<Stamps | null> {
+  const times = await Promise.all(
+    dirs.map((name) =>
+      stat(join(dir, name), { bigint: true }).then(
+        (info) => (info.isDirectory() ? info.mtimeNs : null),
+        () => null,
+      ),
+    ),
+  );
+  return times.includes(null) ? null : { dirs, stamps: times as bigint[] };
+}
+
+function sameStamps(a: bigint[], b: bigint[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
 /**

@@ -119,9 +119,8 @@ async function discardWorktree(layout: Layout, dir: string): Promise<void> {
 export async function markComplete(layout: Layout, dir: string, hash: string): Promise<void> {
   const admin = await adminDir(dir);
   if (!admin) throw new GitSyncError('E_WORKTREE', `${dir} is not a git worktree: it has no .git file`);
-  // The tree must be on disk before anyone can be pointed at it.
-  await fsyncPath(dir);
-  await fsyncPath(layout.worktrees);
+  // The tree must be on disk before anyone can be pointed at it (both in one journal commit).
+  await Promise.all([fsyncPath(dir), fsyncPath(layout.worktrees)]);
   await writeFile(join(admin, COMPLETE), `${hash}\n`);
   await fsyncPath(join(admin, COMPLETE));
 }
