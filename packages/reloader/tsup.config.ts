@@ -1,3 +1,4 @@
 import { packageBuildConfig } from '../../tsup.shared.js';
 
-export default packageBuildConfig();
+// app-hook.js is loaded into the app's own process with --socket-handoff.
+export default packageBuildConfig({ entry: ['src/index.ts', 'src/cli.ts', 'src/app-hook.ts'] });

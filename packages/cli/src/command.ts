@@ -18,22 +18,25 @@ export interface CommandContext {
   cwd: string;
 }
 
-export interface Command {
+/** What a command's module provides: it runs. */
+export interface CommandRunner {
   name: string;
+  /** Resolves to the exit code. Throws for errors; the caller prints them as one line. */
+  run(argv: string[], context: CommandContext): Promise<number>;
+}
+
+export interface Command extends CommandRunner {
   summary: string;
   /**
    * It runs another bin and passes every SIGINT/SIGTERM/SIGHUP on to it as it comes
    * (`sync`, `run`): the bin decides what a signal means (git-sync's --sync-on-signal).
    */
   forwardsSignals?: boolean;
-  /** Resolves to the exit code. Throws for errors; the caller prints them as one line. */
-  run(argv: string[], context: CommandContext): Promise<number>;
 }
 
 /** A command that parses its own flags: the table, its --help text, and what it does with them. */
 export interface CommandSpec<T extends OptionTable> {
   name: string;
-  summary: string;
   options: T;
   help: HelpText;
   /** How many words the command takes besides its flags (`gitpaas rollback [REV]`); none by default. */
@@ -47,10 +50,9 @@ function wantsHelp(argv: readonly string[]): boolean {
 }
 
 /** The one way a command reads its flags and env: --help prints and exits 0, stray words exit 2. */
-export function defineCommand<const T extends OptionTable>(spec: CommandSpec<T>): Command {
+export function defineCommand<const T extends OptionTable>(spec: CommandSpec<T>): CommandRunner {
   return {
     name: spec.name,
-    summary: spec.summary,
     async run(argv, context) {
       if (wantsHelp(argv)) {
         context.terminal.out.write(renderHelp(spec.options, spec.help));

@@ -1,25 +1,69 @@
 import { debugRequested, exitCodeOf, oneLine } from '@gitpaas/core';
-import type { Command, CommandContext } from './command.js';
-import { demoCommand } from './commands/demo.js';
-import { initCommand } from './commands/init.js';
-import { logsCommand } from './commands/logs.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { runCommand } from './commands/run.js';
-import { statusCommand } from './commands/status.js';
-import { syncCommand } from './commands/sync.js';
-import { upCommand } from './commands/up.js';
+import type { Command, CommandContext, CommandRunner } from './command.js';
 import { CliError } from './errors.js';
 import { version } from './version.js';
 
+/**
+ * A command listed by name and summary, its module imported only when it runs: `gitpaas up` does
+ * not load yaml, simple-git or the demo, and `status` does not load git-sync or the reloader.
+ */
+function lazy(
+  name: string,
+  summary: string,
+  load: () => Promise<CommandRunner>,
+  forwardsSignals?: true,
+): Command {
+  return {
+    name,
+    summary,
+    ...(forwardsSignals ? { forwardsSignals } : {}),
+    run: async (argv, context) => (await load()).run(argv, context),
+  };
+}
+
 export const commands: readonly Command[] = [
-  demoCommand,
-  upCommand,
-  statusCommand,
-  rollbackCommand,
-  logsCommand,
-  initCommand,
-  syncCommand,
-  runCommand,
+  lazy(
+    'demo',
+    'see it work: a local repository with the example app, a push going live, a broken push kept out',
+    async () => (await import('./commands/demo.js')).demoCommand,
+  ),
+  lazy(
+    'up',
+    'sync a repository and run the app from it, switching revisions with zero downtime',
+    async () => (await import('./commands/up.js')).upCommand,
+  ),
+  lazy(
+    'status',
+    'show what is live, the last releases and the last sync error of a running `up`',
+    async () => (await import('./commands/status.js')).statusCommand,
+  ),
+  lazy(
+    'rollback',
+    'go back to an earlier revision with no push; it stays live until the next push',
+    async () => (await import('./commands/rollback.js')).rollbackCommand,
+  ),
+  lazy(
+    'logs',
+    "print the app's and the build's output of a release, and follow it live",
+    async () => (await import('./commands/logs.js')).logsCommand,
+  ),
+  lazy(
+    'init',
+    'write Compose and Kubernetes files that deploy your repository',
+    async () => (await import('./commands/init.js')).initCommand,
+  ),
+  lazy(
+    'sync',
+    'the git-sync sidecar alone: keep a directory at the newest revision (git-sync flags)',
+    async () => (await import('./commands/sync.js')).syncCommand,
+    true,
+  ),
+  lazy(
+    'run',
+    'the reloader alone: run a command, replace it on changes without dropping requests',
+    async () => (await import('./commands/run.js')).runCommand,
+    true,
+  ),
 ];
 
 function usage(context: CommandContext): string {

@@ -1,6 +1,7 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { whenAborted } from '@gitpaas/core';
-import { execa } from 'execa';
 import { describeExit } from './child.js';
 import type { Context } from './context.js';
 import { DependencyCache } from './dep-cache.js';
@@ -163,12 +164,12 @@ export class Builder {
     const id = argv.join(' ');
     let answer = this.probes.get(id);
     if (!answer) {
-      answer = execa(argv[0]!, argv.slice(1), {
+      const run = promisify(execFile)(argv[0]!, argv.slice(1), {
         env: { ...this.ctx.options.env, COREPACK_ENABLE_DOWNLOAD_PROMPT: '0', ...env },
-        extendEnv: false,
-        stdin: 'ignore',
         timeout: PROBE_TIMEOUT_MS,
-      }).then(
+      });
+      run.child.stdin?.end();
+      answer = run.then(
         (result) => result.stdout.split('\n')[0]!.trim(),
         (error: unknown) => {
           this.ctx.options.logger.debug('probe failed', { command: id, error: messageOf(error) });

@@ -1,7 +1,7 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { deadline, groupAlive, signalGroup, sleep, whenAborted } from '@gitpaas/core';
-import { execa, type ResultPromise } from 'execa';
 import { Descendants, RUN_ID_ENV } from './descendants.js';
 
 export interface ChildExit {
@@ -21,6 +21,8 @@ export interface SpawnInput {
   /** How `stop()` ends the group: this signal, then SIGKILL after `stopTimeout` ms. */
   stopSignal: NodeJS.Signals;
   stopTimeout: number;
+  /** Opens a Node IPC channel to it (fd 3): --socket-handoff hands connections over it. */
+  ipc?: boolean;
 }
 
 /** Every child not stopped yet, so an unexpected exit of the reloader can SIGKILL what they left. */
@@ -49,24 +51,27 @@ export class Child {
   private readonly descendants = new Descendants();
   /** Set once the direct child exited with nothing left in its group: the group id may be reused. */
   private groupGone = false;
+  /** The process itself, for its IPC channel (`ipc`). */
+  readonly process: ChildProcess;
 
   constructor(input: SpawnInput) {
     this.stopSignal = input.stopSignal;
     this.stopTimeout = input.stopTimeout;
     const [file, ...args] = input.command;
-    const subprocess: ResultPromise = execa(file!, args, {
+    // node:child_process rather than execa: execa costs the reloader 12 MB of resident memory.
+    const subprocess = spawn(file!, args, {
       cwd: input.cwd,
       env: { ...input.env, [RUN_ID_ENV]: this.descendants.runId },
-      extendEnv: false,
       shell: input.shell,
       detached: true,
-      cleanup: false,
-      stdin: 'ignore',
-      buffer: false,
-      reject: false,
-      stripFinalNewline: false,
+      stdio: input.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
+    this.process = subprocess;
     this.pid = subprocess.pid;
+    let startError: Error | undefined;
+    subprocess.on('error', (error) => {
+      startError ??= error;
+    });
     this.spawned = new Promise((resolve) => {
       subprocess.once('spawn', () => resolve(true));
       subprocess.once('error', () => resolve(false));
@@ -83,23 +88,17 @@ export class Child {
           input.onLine(stream, line),
         );
     }
-    const exited = subprocess.then(
-      (result) => {
-        const failedToStart = result.failed && result.exitCode === undefined && !result.signal;
-        const exit: ChildExit = {
-          code: result.exitCode ?? null,
-          signal: result.signal ?? null,
-          ...(failedToStart ? { error: result.originalMessage || result.shortMessage } : {}),
-        };
+    // 'close': the process exited and its output was read to the end (its last lines are kept).
+    const exited = new Promise<ChildExit>((resolve) => {
+      subprocess.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+        const failedToStart = startError && subprocess.pid === undefined;
+        const exit: ChildExit = failedToStart
+          ? { code: null, signal: null, error: startError!.message }
+          : { code, signal };
         this.exit = exit;
-        return exit;
-      },
-      (error: unknown) => {
-        const exit: ChildExit = { code: null, signal: null, error: String(error) };
-        this.exit = exit;
-        return exit;
-      },
-    );
+        resolve(exit);
+      });
+    });
     // A group that is gone is never signalled again: its id may be reused.
     this.exited = exited.then((exit) => {
       if (this.pid !== undefined && !groupAlive(this.pid)) this.groupGone = true;

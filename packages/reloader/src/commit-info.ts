@@ -1,6 +1,6 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
 
 /** What the dashboard shows of a release's commit. */
 export interface CommitInfo {
@@ -33,16 +33,19 @@ export class Commits {
   }
 }
 
-async function read(revision: string, cwd: string): Promise<CommitInfo | null> {
-  const result = await execa('git', ['log', '-1', '--format=%s%x00%an%x00%cI', revision, '--'], {
-    cwd,
-    reject: false,
-    stdin: 'ignore',
-    env: { GIT_TERMINAL_PROMPT: '0' },
+function read(revision: string, cwd: string): Promise<CommitInfo | null> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['log', '-1', '--format=%s%x00%an%x00%cI', revision, '--'],
+      { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+      (error, stdout) => {
+        const [subject, author, date] = stdout.split('\0');
+        if (error || subject === undefined || !date) resolve(null);
+        else resolve({ subject, author: author ?? '', date: date.trim() });
+      },
+    ).stdin?.end();
   });
-  const [subject, author, date] = String(result.stdout).split('\0');
-  if (result.exitCode !== 0 || subject === undefined || !date) return null;
-  return { subject, author: author ?? '', date: date.trim() };
 }
 
 /** Forges whose commit pages are `<https://host/owner/repo><path><hash>`. */

@@ -1,6 +1,7 @@
 import { Child } from './child.js';
 import type { Context } from './context.js';
 import { childEnv } from './env.js';
+import { AppLink, handoffEnv } from './handoff.js';
 import type { Release } from './ledger.js';
 import { type OutputTail, outputOf } from './output.js';
 import { waitReady } from './ready.js';
@@ -14,6 +15,8 @@ export interface Running {
   /** Private port (handoff mode), served through `upstream` once ready. */
   port: number | null;
   upstream: Upstream | null;
+  /** Its IPC channel with --socket-handoff. */
+  link: AppLink | null;
   startedAt: number;
   output: OutputTail;
   /** What it runs (given or detected) and the environment added for it; a crash restart reuses them. */
@@ -23,7 +26,10 @@ export interface Running {
   retiring: boolean;
 }
 
-/** Starts one process of a release (its build or its app) in the release dir, in a process group of its own. */
+/**
+ * Starts one process of a release (its build or its app) in the release dir, in a process group of
+ * its own; `handoff`: an app that may take connections itself (--socket-handoff).
+ */
 export function startChild(
   ctx: Context,
   release: Release,
@@ -33,16 +39,19 @@ export function startChild(
   port: number | null,
   extraEnv: Record<string, string> = {},
   phase: OutputEvent['phase'] = 'app',
+  handoff = false,
 ): Child {
   const { env, stopSignal, stopTimeout } = ctx.options;
+  const base = childEnv({ ...env, ...extraEnv }, release, port);
   return new Child({
     command,
     shell,
     cwd: release.dir,
-    env: childEnv({ ...env, ...extraEnv }, release, port),
+    env: handoff ? handoffEnv(base) : base,
     onLine: outputOf(ctx, release, output, phase),
     stopSignal,
     stopTimeout,
+    ipc: handoff,
   });
 }
 
@@ -58,11 +67,14 @@ export function spawnApp(
   // A single argument with spaces is a shell command line ("npm start"), as with --build.
   const shell = command.length === 1 && /\s/.test(command[0]!);
   release.times.startedAt ??= new Date().toISOString();
+  const handoff = ctx.options.socketHandoff && port !== null;
+  const child = startChild(ctx, release, output, command, shell, port, env, 'app', handoff);
   return {
     release,
-    child: startChild(ctx, release, output, command, shell, port, env),
+    child,
     port,
     upstream: null,
+    link: handoff ? new AppLink(child.process) : null,
     startedAt: Date.now(),
     output,
     command,
@@ -92,5 +104,5 @@ export async function launch(ctx: Context, running: Running, signal: AbortSignal
   const readyMs = Date.now() - running.startedAt;
   release.times.readyMs ??= readyMs;
   ctx.metrics.timeToReady.observe(readyMs / 1000);
-  running.upstream = new Upstream(port);
+  running.upstream = new Upstream(port, running.link);
 }

@@ -112,6 +112,13 @@ export const options = defineOptions({
       help: 'how long the public port keeps an idle client connection open (announced as Keep-Alive: timeout=); keep it above the idle timeout of a load balancer in front (AWS ALB, nginx: 60s)',
     },
     {
+      name: 'socket-handoff',
+      type: 'bool',
+      default: false,
+      group: 'Handoff',
+      help: "hand each connection of the public port to the live app's own process, so requests do not pass through the reloader (Node apps started directly, e.g. node server.js: a hook loaded with NODE_OPTIONS takes them); readiness, switching and draining work as with the proxy, and an app that does not take them is proxied",
+    },
+    {
       name: 'build',
       type: 'string',
       valueName: '<command>',

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveOptions } from './options.js';
 import { HandoffProxy } from './proxy.js';
 
-const hooks = { onResponse: () => {}, onError: () => {} };
+const hooks = { onResponse: () => {}, onError: () => {}, onHandedOff: () => {} };
 let proxy: HandoffProxy | undefined;
 afterEach(async () => {
   const closed = proxy?.close();

@@ -1,18 +1,16 @@
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import {
+  type ClientRequest,
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { ReloaderError } from './errors.js';
+import { requestHeaders, responseHeaders, upgradeHead } from './forward-headers.js';
+import { type GiveUp, ParkingLot } from './parking.js';
 import type { Upstream } from './upstream.js';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
-const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
-const RESPONSE_DROP = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'proxy-connection',
-  'trailer',
-  'upgrade',
-]);
 
 /** Why the proxy answered a request itself: no child live, the child failed it, a restart took too long, shutdown. */
 export type ProxyErrorKind = 'no-upstream' | 'upstream' | 'restart-timeout' | 'stopping';
@@ -22,6 +20,8 @@ export interface ProxyHooks {
   onResponse(status: number): void;
   /** A request or upgrade could not be proxied; detail is the error code. */
   onError(kind: ProxyErrorKind, detail?: string): void;
+  /** A connection went to the live child's own process (--socket-handoff). */
+  onHandedOff(): void;
 }
 
 /**
@@ -48,25 +48,18 @@ interface Attempts {
   holdDeadline: number;
 }
 
-/** A request or upgrade parked until the live child changes (or its own timer runs out). */
-interface Parked {
-  timer: NodeJS.Timeout;
-  /** The active child changed: dispatch again. */
-  wake(): void;
-  /** Answer it without a child (timer ran out, or shutdown). */
-  give(kind: 'restart-timeout' | 'stopping'): void;
-}
-
 /**
  * The public side of the handoff: every request and upgrade goes to whichever upstream is
- * active when it arrives; switching is a pointer swap, so nothing is refused mid-switch.
+ * active when it arrives; switching is a pointer swap, so nothing is refused mid-switch. With
+ * `socketHandoff`, a connection goes whole to the active child's process when it takes them
+ * (handoff.ts), and only the others are proxied.
  */
 export class HandoffProxy {
   readonly server: Server;
   private active: Upstream | null = null;
   /** While no child is active and this is in the future, requests wait for a restart (epoch ms). */
   private holdUntil = 0;
-  private readonly parked = new Set<Parked>();
+  private readonly parking = new ParkingLot();
 
   /**
    * `keepAliveTimeout` (--keep-alive-timeout): how long an idle client connection stays open, as
@@ -77,6 +70,7 @@ export class HandoffProxy {
   constructor(
     private readonly hooks: ProxyHooks,
     keepAliveTimeout: number,
+    socketHandoff = false,
   ) {
     const headersTimeout = keepAliveTimeout + HEADERS_AFTER_KEEP_ALIVE_MS;
     this.server = createServer(
@@ -93,6 +87,24 @@ export class HandoffProxy {
       if (socket.writable)
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
+    });
+    if (socketHandoff) this.handOffConnections();
+  }
+
+  /** Each new connection goes to the active child's process if it takes it, or to the HTTP parser here. */
+  private handOffConnections(): void {
+    const { server } = this;
+    // Connections arrive paused, nothing read here: the app's process gets them whole.
+    (server as Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
+    const parse = server.listeners('connection') as Array<(socket: Socket) => void>;
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => {
+      if (this.active?.link?.take(socket)) {
+        this.hooks.onHandedOff();
+        return;
+      }
+      for (const listener of parse) listener.call(server, socket);
+      socket.resume();
     });
   }
 
@@ -121,7 +133,7 @@ export class HandoffProxy {
   setActive(upstream: Upstream | null): void {
     this.active = upstream;
     this.holdUntil = 0;
-    this.wakeParked();
+    this.parking.wakeAll();
   }
 
   /**
@@ -131,7 +143,7 @@ export class HandoffProxy {
   holdForRestart(untilMs: number): void {
     this.active = null;
     this.holdUntil = untilMs;
-    this.wakeParked();
+    this.parking.wakeAll();
   }
 
   /** Stops accepting connections; idle client keep-alive connections are closed now, the rest on `closeAll`. */
@@ -139,10 +151,7 @@ export class HandoffProxy {
     // The live child keeps answering requests on open connections until it is stopped; only
     // requests waiting for a restart that will not come are answered now.
     this.holdUntil = 0;
-    for (const parked of [...this.parked]) {
-      this.unpark(parked);
-      parked.give('stopping');
-    }
+    this.parking.giveAll('stopping');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     return closed;
@@ -159,66 +168,18 @@ export class HandoffProxy {
     return attempts.holdDeadline > Date.now();
   }
 
-  /** Keeps a request or upgrade until the active child changes, or `ms` passes (then `give`). */
-  private park(
-    ms: number,
-    wake: () => void,
-    give: Parked['give'],
-    gone: (listener: () => void) => void,
-  ): void {
-    const parked: Parked = {
-      timer: setTimeout(
-        () => {
-          this.parked.delete(parked);
-          give('restart-timeout');
-        },
-        Math.max(0, ms),
-      ),
-      wake,
-      give,
-    };
-    this.parked.add(parked);
-    gone(() => this.unpark(parked));
-  }
-
-  private unpark(parked: Parked): void {
-    clearTimeout(parked.timer);
-    this.parked.delete(parked);
-  }
-
-  private wakeParked(): void {
-    for (const parked of [...this.parked]) {
-      this.unpark(parked);
-      parked.wake();
-    }
-  }
-
   private forward(req: IncomingMessage, res: ServerResponse, attempts: Attempts): void {
     if (res.destroyed) return;
     const upstream = this.active;
     if (!upstream) {
-      if (this.holding(attempts)) {
-        this.park(
-          attempts.holdDeadline - Date.now(),
-          () => this.forward(req, res, attempts),
-          (kind) => this.giveUp(res, kind),
-          (listener) => res.once('close', listener),
-        );
-        return;
-      }
-      // A restart that is overdue is still a restart, not an app that never ran.
-      if (attempts.holdDeadline || this.holdUntil) this.giveUp(res, 'restart-timeout');
-      else {
-        this.hooks.onError('no-upstream');
-        sendError(res, 502, 'no release is live yet\n');
-      }
+      this.noUpstream(req, res, attempts);
       return;
     }
     upstream.begin();
-    let finished = false;
+    let inflight = true;
     const finish = () => {
-      if (finished) return;
-      finished = true;
+      if (!inflight) return;
+      inflight = false;
       upstream.end();
     };
     const out = request({
@@ -230,52 +191,11 @@ export class HandoffProxy {
       agent: attempts.fresh ? false : upstream.agent,
     });
     attempts.fresh = false;
-    out.on('response', (answer) => {
-      this.hooks.onResponse(answer.statusCode ?? 0);
-      const raw = answer.rawHeaders;
-      const headers: string[] = [];
-      for (let i = 0; i < raw.length; i += 2) {
-        if (!RESPONSE_DROP.has(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
-      }
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
-      answer.pipe(res);
-      answer.on('error', () => res.destroy());
-    });
+    out.on('response', (answer) => this.answer(answer, res));
     out.on('close', finish);
     out.on('error', (error: NodeJS.ErrnoException) => {
       finish();
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const failed = () => {
-        this.hooks.onError('upstream', error.code ?? error.message);
-        sendError(res, 502, `the app did not answer (${error.code ?? 'error'})\n`);
-      };
-      // A request can safely go again when nothing of it reached the child (its new connection
-      // was refused: the body is only sent once connected), or when it is idempotent without a
-      // body: after a pooled connection the child closed just as we reused it (on a new
-      // connection then, as the pool may hold more such), or a child that went away after a
-      // switch or a crash.
-      const unsent = !out.reusedSocket && error.code === 'ECONNREFUSED';
-      if (attempts.retries < MAX_RETRIES && (unsent || retriable(req)) && !req.destroyed) {
-        attempts.retries++;
-        if (out.reusedSocket || this.active !== upstream) {
-          attempts.fresh = out.reusedSocket && this.active === upstream;
-          this.forward(req, res, attempts);
-          return;
-        }
-        // The live child refused or dropped a fresh connection: it is most likely exiting. Wait
-        // (briefly) for the reloader to notice; it then holds the request for the restart.
-        this.park(
-          NOTICE_MS,
-          () => this.forward(req, res, attempts),
-          (kind) => (kind === 'stopping' ? this.giveUp(res, kind) : failed()),
-          (listener) => res.once('close', listener),
-        );
-        return;
-      }
-      failed();
+      this.failed(req, res, attempts, upstream, out, error);
     });
     res.on('close', () => {
       if (!res.writableFinished) out.destroy();
@@ -288,8 +208,86 @@ export class HandoffProxy {
       });
   }
 
+  /** No child is live: wait for the restart that is coming, or answer 502. */
+  private noUpstream(req: IncomingMessage, res: ServerResponse, attempts: Attempts): void {
+    if (this.holding(attempts)) {
+      this.parking.park(
+        attempts.holdDeadline - Date.now(),
+        () => this.forward(req, res, attempts),
+        (kind) => this.giveUp(res, kind),
+        (listener) => res.once('close', listener),
+      );
+      return;
+    }
+    // A restart that is overdue is still a restart, not an app that never ran.
+    if (attempts.holdDeadline || this.holdUntil) this.giveUp(res, 'restart-timeout');
+    else {
+      this.hooks.onError('no-upstream');
+      sendError(res, 502, 'no release is live yet\n');
+    }
+  }
+
+  /** Passes the child's answer on: its status and headers, then its body as it comes. */
+  private answer(answer: IncomingMessage, res: ServerResponse): void {
+    const status = answer.statusCode ?? 502;
+    this.hooks.onResponse(status);
+    res.writeHead(status, answer.statusMessage, responseHeaders(answer.rawHeaders));
+    // By hand rather than pipe(): three listeners on every answer instead of seven.
+    answer.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        answer.pause();
+        res.once('drain', () => answer.resume());
+      }
+    });
+    answer.on('end', () => res.end());
+    answer.on('error', () => res.destroy());
+  }
+
+  /** The request to the child failed: try again where that is safe, else answer 502. */
+  private failed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    attempts: Attempts,
+    upstream: Upstream,
+    out: ClientRequest,
+    error: NodeJS.ErrnoException,
+  ): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const fail = () => {
+      this.hooks.onError('upstream', error.code ?? error.message);
+      sendError(res, 502, `the app did not answer (${error.code ?? 'error'})\n`);
+    };
+    // A request can safely go again when nothing of it reached the child (its new connection
+    // was refused: the body is only sent once connected), or when it is idempotent without a
+    // body: after a pooled connection the child closed just as we reused it (on a new
+    // connection then, as the pool may hold more such), or a child that went away after a
+    // switch or a crash.
+    const unsent = !out.reusedSocket && error.code === 'ECONNREFUSED';
+    if (attempts.retries >= MAX_RETRIES || !(unsent || retriable(req)) || req.destroyed) {
+      fail();
+      return;
+    }
+    attempts.retries++;
+    if (out.reusedSocket || this.active !== upstream) {
+      attempts.fresh = out.reusedSocket && this.active === upstream;
+      this.forward(req, res, attempts);
+      return;
+    }
+    // The live child refused or dropped a fresh connection: it is most likely exiting. Wait
+    // (briefly) for the reloader to notice; it then holds the request for the restart.
+    this.parking.park(
+      NOTICE_MS,
+      () => this.forward(req, res, attempts),
+      (kind) => (kind === 'stopping' ? this.giveUp(res, kind) : fail()),
+      (listener) => res.once('close', listener),
+    );
+  }
+
   /** Answers a request the proxy could not pass on: the restart took too long, or it is stopping. */
-  private giveUp(res: ServerResponse, kind: 'restart-timeout' | 'stopping'): void {
+  private giveUp(res: ServerResponse, kind: GiveUp): void {
     this.hooks.onError(kind);
     if (kind === 'stopping') sendError(res, 503, 'the server is stopping\n');
     else sendError(res, 502, 'the app is restarting after a crash and was not back in time; try again\n');
@@ -300,7 +298,7 @@ export class HandoffProxy {
     const upstream = this.active;
     if (!upstream) {
       if (this.holding(attempts)) {
-        this.park(
+        this.parking.park(
           attempts.holdDeadline - Date.now(),
           () => this.upgrade(req, socket, head, attempts),
           (kind) => this.refuseUpgrade(socket, kind),
@@ -319,14 +317,7 @@ export class HandoffProxy {
     socket.setTimeout(0);
     conn.on('connect', () => {
       connected = true;
-      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-      const raw = req.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) {
-        if (!FORWARDED.has(raw[i]!.toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-      }
-      const forwarded = forwardedFor(req);
-      for (let i = 0; i < forwarded.length; i += 2) lines.push(`${forwarded[i]}: ${forwarded[i + 1]}`);
-      conn.write(`${lines.join('\r\n')}\r\n\r\n`);
+      conn.write(upgradeHead(req));
       if (head.length) conn.write(head);
       socket.pipe(conn);
       conn.pipe(socket);
@@ -343,7 +334,7 @@ export class HandoffProxy {
         attempts.retries++;
         if (this.active !== upstream) this.upgrade(req, socket, head, attempts);
         else
-          this.park(
+          this.parking.park(
             NOTICE_MS,
             () => this.upgrade(req, socket, head, attempts),
             (kind) =>
@@ -380,36 +371,6 @@ function retriable(req: IncomingMessage): boolean {
 
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-}
-
-/** The request's headers in raw form, minus hop-by-hop ones, plus X-Forwarded-*. */
-function requestHeaders(req: IncomingMessage): string[] {
-  const connection = req.headers.connection;
-  const named = connection ? new Set(connection.split(',').map((token) => token.trim().toLowerCase())) : null;
-  const raw = req.rawHeaders;
-  const headers: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!HOP_BY_HOP.has(name) && !FORWARDED.has(name) && !named?.has(name))
-      headers.push(raw[i]!, raw[i + 1]!);
-  }
-  headers.push(...forwardedFor(req));
-  return headers;
-}
-
-/** X-Forwarded-For (appended to), -Proto and -Host (kept when a proxy in front set them). */
-function forwardedFor(req: IncomingMessage): string[] {
-  const remote = req.socket.remoteAddress ?? '';
-  const prior = req.headers['x-forwarded-for'];
-  const headers = [
-    'X-Forwarded-For',
-    prior ? `${prior}, ${remote}` : remote,
-    'X-Forwarded-Proto',
-    String(req.headers['x-forwarded-proto'] ?? 'http'),
-  ];
-  const host = req.headers['x-forwarded-host'] ?? req.headers.host;
-  if (host) headers.push('X-Forwarded-Host', String(host));
-  return headers;
 }
 
 function sendError(res: ServerResponse, status: number, body: string): void {

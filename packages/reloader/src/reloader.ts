@@ -80,8 +80,10 @@ class ReloaderImpl extends Emitter<ReloaderEvents> implements Reloader, Context 
                 this.metrics.proxyErrors.inc({ reason });
                 logger.debug('proxy answered 502', { reason, detail });
               },
+              onHandedOff: () => this.metrics.handedOff.inc(),
             },
             options.keepAliveTimeout,
+            options.socketHandoff,
           )
         : null;
   }

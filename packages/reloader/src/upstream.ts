@@ -1,5 +1,6 @@
 import { Agent } from 'node:http';
 import type { Socket } from 'node:net';
+import type { AppLink } from './handoff.js';
 
 /**
  * How long a pooled connection to the app may sit idle before the proxy closes it. Shorter than
@@ -19,7 +20,11 @@ export class Upstream {
   private draining = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(readonly port: number) {
+  /** `link`: the child's IPC channel with --socket-handoff, to hand it whole connections. */
+  constructor(
+    readonly port: number,
+    readonly link: AppLink | null = null,
+  ) {
     // While draining, a socket handed back to the pool will never be used again: close it so
     // keep-alive connections to the old child do not outlive the handoff.
     this.agent.on('free', (socket: Socket) => {
@@ -46,16 +51,20 @@ export class Upstream {
     if (this.upgraded.delete(socket)) this.checkIdle();
   }
 
-  /** Stops reusing idle keep-alive sockets; resolves when nothing is in flight or upgraded. */
+  /**
+   * Stops reusing idle keep-alive sockets; resolves when nothing is in flight or upgraded, and
+   * the connections handed to the child have ended (or been closed once idle).
+   */
   drain(): Promise<void> {
     this.draining = true;
     for (const sockets of Object.values(this.agent.freeSockets)) {
       for (const socket of sockets ?? []) socket.destroy();
     }
-    return new Promise((resolve) => {
+    const proxied = new Promise<void>((resolve) => {
       this.idleWaiters.push(resolve);
       this.checkIdle();
     });
+    return Promise.all([proxied, this.link?.retire()]).then(() => {});
   }
 
   /** Closes whatever is left: upgraded sockets and pooled connections. */

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { DirWatcher } from './dir-watch.js';
 import { ReloaderError } from './errors.js';
 import { isSymlink, LinkWatcher, readLinkTarget } from './link-watch.js';
 import type { ResolvedOptions } from './options.js';
@@ -48,6 +47,8 @@ export async function startWatching(
     watcher.start();
     return { mode: 'revision', first, stop: async () => watcher.stop() };
   }
+  // Loaded for directory mode only: chokidar is of no use to a reloader that watches a link.
+  const { DirWatcher } = await import('./dir-watch.js');
   const watcher = new DirWatcher(path, options.ignore, options.debounce, options.maxWait, (files) => {
     logger.info('files changed', { files });
     onChange({ revision: null, dir: path });

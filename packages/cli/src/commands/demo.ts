@@ -57,7 +57,6 @@ function self(cwd: string): string {
 
 export const demoCommand = defineCommand({
   name: 'demo',
-  summary: 'see it work: a local repository with the example app, a push going live, a broken push kept out',
   options: demoOptions,
   help: {
     usage: 'gitpaas demo [--port 8080] [--dir <dir>] [--no-tour]',

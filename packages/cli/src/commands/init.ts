@@ -71,7 +71,6 @@ async function detectedHere(cwd: string): Promise<string> {
 
 export const initCommand = defineCommand({
   name: 'init',
-  summary: 'write Compose and Kubernetes files that deploy your repository',
   options: initOptions,
   help: {
     usage: 'gitpaas init [--repo <url>] [--dir <path>] [--force]',

@@ -30,7 +30,6 @@ export const logsOptions = commandTable([
 
 export const logsCommand = defineCommand({
   name: 'logs',
-  summary: "print the app's and the build's output of a release, and follow it live",
   options: logsOptions,
   help: {
     usage: 'gitpaas logs [-f] [--release N] [--url <url>]',

@@ -174,7 +174,6 @@ async function clearPin(
 
 export const rollbackCommand = defineCommand({
   name: 'rollback',
-  summary: 'go back to an earlier revision with no push; it stays live until the next push',
   options: rollbackOptions,
   positionals: 1,
   help: {

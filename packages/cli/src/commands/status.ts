@@ -70,7 +70,6 @@ async function fetchStatus(given: string, timeoutMs: number): Promise<StatusDoc>
 
 export const statusCommand = defineCommand({
   name: 'status',
-  summary: 'show what is live, the last releases and the last sync error of a running `up`',
   options: statusOptions,
   help: {
     usage: 'gitpaas status [--url <url>] [--json]',

@@ -59,7 +59,6 @@ export function listenAddress(host: string, port: number): string {
 
 export const upCommand = defineCommand({
   name: 'up',
-  summary: 'sync a repository and run the app from it, switching revisions with zero downtime',
   options,
   help: {
     usage: 'gitpaas up --repo <url> [flags] [-- <command…>]',
