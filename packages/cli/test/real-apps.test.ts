@@ -123,7 +123,7 @@ describe('real apps through gitpaas up, everything detected', () => {
       const app = await deploy('express');
       const first = await app.liveAt(app.repo.head);
       expect(first.setup?.plan).toMatch(
-        /^node \(package\.json, no lockfile\): install `npm install .*start `npm start`/,
+        /^node \(package\.json, no lockfile\): install `npm install .*start `node server\.js`/,
       );
       expect(first.setup?.cache).toBe(history[0]!.cache);
       expect(app.up.stderr + app.up.stdout).toMatch(/ build .*added \d+ packages/);

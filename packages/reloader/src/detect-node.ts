@@ -104,13 +104,28 @@ async function firstExisting<T>(
   return undefined;
 }
 
+/**
+ * A start script that is only `node <file> [plain arguments]`, with no prestart or poststart, as
+ * its own argv: npm's start costs about 0.7 s of every deploy on a small machine, and signals
+ * then reach the app itself. Anything else (shell syntax, other programs) goes through npm.
+ */
+function plainNodeStart(scripts: Record<string, unknown>): string[] | null {
+  if (scripts.prestart !== undefined || scripts.poststart !== undefined) return null;
+  const words = String(scripts.start).trim().split(/\s+/);
+  if (words[0] !== 'node' || words.length < 2) return null;
+  return words.every((word) => /^[\w./@=:,+-]+$/.test(word)) ? words : null;
+}
+
 async function startOf(
   dir: string,
   scripts: Record<string, unknown>,
   main: unknown,
 ): Promise<Detected['start']> {
-  if (typeof scripts.start === 'string')
+  if (typeof scripts.start === 'string') {
+    const direct = plainNodeStart(scripts);
+    if (direct) return { command: direct, from: 'package.json scripts.start, without npm' };
     return { command: ['npm start'], from: 'package.json scripts.start' };
+  }
   if (typeof main === 'string' && main && (await exists(join(dir, main)))) {
     return { command: ['node', main], from: 'package.json main' };
   }

@@ -57,10 +57,26 @@ describe('detection', () => {
       materialise: 'symlink',
     });
     expect(plan.build).toBe('npm run build');
-    expect(plan.command).toEqual(['npm start']);
+    expect(plan.command).toEqual(['node', 'dist/server.js']);
     expect(describePlan(plan)).toBe(
-      'node (package-lock.json): install `npm ci --no-audit --no-fund`, build `npm run build`, start `npm start` (package.json scripts.start)',
+      'node (package-lock.json): install `npm ci --no-audit --no-fund`, build `npm run build`, start `node dist/server.js` (package.json scripts.start, without npm)',
     );
+  });
+
+  it('runs a start script through npm unless it is only node with plain arguments', async () => {
+    const startOf = async (scripts: Record<string, string>) =>
+      (await detect(await repo({ 'package.json': pkg({ scripts }) }))).command;
+    expect(await startOf({ start: 'node --enable-source-maps server.js --port=3000' })).toEqual([
+      'node',
+      '--enable-source-maps',
+      'server.js',
+      '--port=3000',
+    ]);
+    expect(await startOf({ start: 'node server.js && echo done' })).toEqual(['npm start']);
+    expect(await startOf({ start: 'NODE_ENV=production node server.js' })).toEqual(['npm start']);
+    expect(await startOf({ start: 'node $ENTRY' })).toEqual(['npm start']);
+    expect(await startOf({ start: 'nodemon server.js' })).toEqual(['npm start']);
+    expect(await startOf({ start: 'node server.js', prestart: 'node migrate.js' })).toEqual(['npm start']);
   });
 
   it('reaches pnpm and yarn through corepack, with npm install to fall back on', async () => {
@@ -158,7 +174,7 @@ describe('detection', () => {
       'package.json': pkg({ dependencies: { a: '1' }, scripts: { start: 'node s.js' } }),
     });
     expect(await detect(dir, {}, false)).toMatchObject({
-      command: ['npm start'],
+      command: ['node', 's.js'],
       install: null,
       build: null,
     });

@@ -10,7 +10,7 @@ import { get, hash } from './helpers.js';
 const harness = new ReloaderHarness({ drainTimeout: 1000 });
 afterEach(() => harness.cleanUp());
 
-/** An app that answers which of its dependencies it can load; detected: npm start, npm install. */
+/** An app that answers which of its dependencies it can load; detected: node server.js (its start script), npm install. */
 const SERVER_JS = `const http = require('node:http');
 const has = (name) => { try { return require(name).name; } catch { return null; } };
 http.createServer((req, res) => {
@@ -61,7 +61,7 @@ describe('dependency cache (revision mode, detected install)', () => {
     expect(JSON.parse((await get(port)).body)).toMatchObject({ alpha: 'alpha', beta: 'beta' });
     const first = latest(releases, hash('one'));
     expect(first.setup).toMatchObject({ cache: 'miss', install: expect.stringMatching(/^npm install/) });
-    expect(first.setup?.plan).toMatch(/start `npm start` \(package.json scripts.start\)/);
+    expect(first.setup?.plan).toMatch(/start `node server.js` \(package.json scripts.start, without npm\)/);
     const link = join(layout.dir(hash('one')), 'node_modules');
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
     expect(await readlink(link)).toContain(join(state, 'cache', 'deps', first.setup!.cacheKey!));
