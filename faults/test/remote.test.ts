@@ -90,7 +90,7 @@ describe.concurrent(GROUP, () => {
     const record = faultCase(
       context,
       GROUP,
-      'a push while every connection to the remote stalls for 15 s (--sync-timeout 3s): each sync ends with E_TIMEOUT within the timeout (+2 s), no git process is left hanging (at most 1 at any sample), the last good revision stays served (0 failed requests); the push is live within 15 s of the remote answering again',
+      'a push while every connection to the remote stalls for 15 s (--sync-timeout 3s): each sync ends with E_TIMEOUT within the timeout (+2 s), no git process is left hanging (at most the fetch and a clean of the pooled worktree beside it at any sample), the last good revision stays served (0 failed requests); the push is live within 15 s of the remote answering again',
     );
     const { remote, base, link, stack } = await remoteBehindLink(record, ['--sync-timeout', '3s']);
     const load = record.load(stack.port);
@@ -110,7 +110,7 @@ describe.concurrent(GROUP, () => {
     const record = faultCase(
       context,
       GROUP,
-      'a push while the remote’s pack-objects hangs for 15 s (--sync-timeout 3s): each fetch is killed with E_TIMEOUT within the timeout (+2 s), no git process is left hanging, the last good revision stays served (0 failed requests); the push is live within 15 s of the remote sending packs again',
+      'a push while the remote’s pack-objects hangs for 15 s (--sync-timeout 3s): each fetch is killed with E_TIMEOUT within the timeout (+2 s), no git process is left hanging (at most the fetch and a clean beside it), the last good revision stays served (0 failed requests); the push is live within 15 s of the remote sending packs again',
     );
     const hang = await hangSwitch(await record.tempDir('hang'));
     record.defer(() => hang.cleanup());
@@ -130,7 +130,7 @@ describe.concurrent(GROUP, () => {
   });
 });
 
-/** For `ms`: syncs time out within --sync-timeout (3 s) + 2 s, no git piles up, `base` stays published. */
+/** For `ms`: syncs time out within --sync-timeout (3 s) + 2 s, no git piles up (at most the fetch and a clean), `base` stays published. */
 async function expectTimeouts(record: FaultCase, stack: TwoBins, base: string, ms: number): Promise<void> {
   const until = Date.now() + ms;
   let maxGits = 0;
@@ -146,7 +146,9 @@ async function expectTimeouts(record: FaultCase, stack: TwoBins, base: string, m
   expect(status.lastError?.code).toBe('E_TIMEOUT');
   expect(status.consecutiveFailures).toBeGreaterThan(0);
   expect(longest).toBeLessThanOrEqual(5000);
-  expect(maxGits).toBeLessThanOrEqual(1);
+  // The fetch, and beside it the clean of the pooled worktree the update will reset (git-sync
+  // cleans it while the fetch runs); more would be gits left from earlier attempts piling up.
+  expect(maxGits).toBeLessThanOrEqual(2);
   record.fault(status.consecutiveFailures);
   record.observe(
     `${status.consecutiveFailures} syncs timed out, the longest took ${longest} ms; at most ${maxGits} git process ran at any sample; the error said: ${status.lastError?.message}`,
