@@ -1,10 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { sleep } from '@gitpaas/core';
-import { startGitDaemon, TestRemote } from '@gitpaas/test-utils';
+import { startGitDaemon, TestRemote, trickle } from '@gitpaas/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopAllBins } from '../src/bins.js';
 import { type FaultCase, faultCase } from '../src/fault-case.js';
@@ -249,32 +248,6 @@ function careless(url: string, size: number, declared: boolean) {
     };
     pump();
   });
-}
-
-/** A raw connection sending `head` at once, then `rest` one byte a second, until the server cuts it. */
-function trickle(port: number, head: string, rest: string) {
-  const socket = connect(port, '127.0.0.1');
-  const startedAt = Date.now();
-  let got = '';
-  let sent = 0;
-  socket.write(head);
-  const timer = setInterval(() => {
-    if (sent < rest.length) socket.write(rest[sent++]!);
-  }, 1000);
-  socket.on('data', (chunk: Buffer) => {
-    got += chunk;
-  });
-  socket.on('error', () => {});
-  // Bounded: a server that never cuts it is stopped here after 60 s (and the case fails on the answer).
-  const bound = setTimeout(() => socket.destroy(), 60_000);
-  const closed = new Promise<{ answer: string; seconds: number; sent: number }>((resolve) =>
-    socket.on('close', () => {
-      clearInterval(timer);
-      clearTimeout(bound);
-      resolve({ answer: got.split('\r\n')[0] ?? '', seconds: (Date.now() - startedAt) / 1000, sent });
-    }),
-  );
-  return { closed };
 }
 
 function post(url: string, body: string, headers: Record<string, string>, agent: Agent): Promise<number> {

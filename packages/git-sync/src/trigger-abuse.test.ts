@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { controlServerOptions, sleep } from '@gitpaas/core';
+import { trickle } from '@gitpaas/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUpSyncs, syncWithTrigger } from '../test/helpers/index.js';
 import { signBody } from './signature.js';
@@ -90,36 +90,13 @@ describe('POST /sync with a body far over the limit', () => {
   });
 });
 
-/** A raw connection sending `head` at once, then `trickle` one byte a second; resolves with what it got when cut. */
-function trickler(port: number, head: string, trickle: string) {
-  const socket = connect(port, '127.0.0.1');
-  const startedAt = Date.now();
-  let got = '';
-  let sent = 0;
-  socket.write(head);
-  const timer = setInterval(() => {
-    if (sent < trickle.length) socket.write(trickle[sent++]!);
-  }, 1000);
-  socket.on('data', (chunk: Buffer) => {
-    got += chunk;
-  });
-  socket.on('error', () => {});
-  const closed = new Promise<{ answer: string; seconds: number; sent: number }>((resolve) =>
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve({ answer: got.split('\r\n')[0] ?? '', seconds: (Date.now() - startedAt) / 1000, sent });
-    }),
-  );
-  return { closed, stop: () => socket.destroy() };
-}
-
 describe('slow clients', () => {
   it('cuts a client trickling its headers or its body one byte a second while others are served', async () => {
     const { gs, port, url } = await gitSyncServer();
     const body = '{"ref":"refs/heads/main"}';
     const headers = `POST /sync HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Gitpaas-Signature: ${signBody(body, SECRET)}\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const slowHeaders = trickler(port, '', headers);
-    const slowBody = trickler(port, headers, body);
+    const slowHeaders = trickle(port, '', headers);
+    const slowBody = trickle(port, headers, body);
     try {
       const cut = Promise.all([slowHeaders.closed, slowBody.closed]);
       let done = false;

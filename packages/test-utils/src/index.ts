@@ -9,3 +9,4 @@ export { type HttpGitServer, startHttpGitServer } from './http-backend.js';
 export { freePort } from './ports.js';
 export { SSHD, sshdMissing, startSshd, type TestSshd } from './sshd.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
+export { type Trickled, trickle } from './trickle.js';
