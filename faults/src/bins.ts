@@ -15,6 +15,12 @@ export type BinName = keyof typeof BINS;
 /** The app every case runs: its behaviour is the revision's app.json. */
 export const APP = fileURLToPath(new URL('../fixtures/app.mjs', import.meta.url));
 
+/** How the reloader (alone or in gitpaas up) starts, checks and stops that app in every case. */
+export const APP_HANDOFF_FLAGS = [
+  ...['--ready-path', '/healthz', '--ready-timeout', '5s'],
+  ...['--drain-timeout', '1s', '--stop-timeout', '2s'],
+];
+
 /**
  * The machine's environment without any gitpaas setting (GITSYNC_*, GIT_SYNC_*, GITPAAS_*), colours
  * or NODE_PATH, plus git isolated from the machine's config, plus `extra`.

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '@gitpaas/test-utils';
-import { APP, BinProcess, cleanEnv } from './bins.js';
+import { APP, APP_HANDOFF_FLAGS, BinProcess, cleanEnv } from './bins.js';
 import type { FaultCase } from './fault-case.js';
 import { getJson, served } from './http.js';
 
@@ -122,16 +122,7 @@ export class TwoBins {
       'reloader',
       [
         ...['--watch', paths.link, '--port', String(this.port), '--host', '127.0.0.1'],
-        ...[
-          '--ready-path',
-          '/healthz',
-          '--ready-timeout',
-          '5s',
-          '--drain-timeout',
-          '1s',
-          '--stop-timeout',
-          '2s',
-        ],
+        ...APP_HANDOFF_FLAGS,
         ...[
           '--state-dir',
           paths.stateDir,

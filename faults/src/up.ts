@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { freePort } from '@gitpaas/test-utils';
-import { APP, BinProcess, cleanEnv } from './bins.js';
+import { APP, APP_HANDOFF_FLAGS, BinProcess, cleanEnv } from './bins.js';
 import type { FaultCase } from './fault-case.js';
 import { getJson, served } from './http.js';
 import type { ReloaderStatus, SyncStatus } from './stack.js';
@@ -40,16 +40,7 @@ export class Up {
           `127.0.0.1:${httpPort}`,
           '--http-metrics',
         ],
-        ...[
-          '--ready-path',
-          '/healthz',
-          '--ready-timeout',
-          '5s',
-          '--drain-timeout',
-          '1s',
-          '--stop-timeout',
-          '2s',
-        ],
+        ...APP_HANDOFF_FLAGS,
         ...['--log-format', 'json'],
         ...(options.args ?? []),
         ...['--', process.execPath, APP],
