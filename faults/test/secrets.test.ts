@@ -71,6 +71,30 @@ async function stirUp(record: FaultCase, stack: Deployed): Promise<void> {
 }
 
 /** Triggers with the secret (signed, as a bearer token) and without it. */
+/** `gitpaas up` as stirUp() sees it. */
+function deployedUp(up: Up, remote: TestRemote, server: HttpGitServer, password: string): Deployed {
+  return {
+    remote,
+    server,
+    password,
+    paths: up.paths,
+    port: up.port,
+    syncFailing: async () => (await up.status()).sync.consecutiveFailures > 0,
+    releases: async () => (await up.status()).reloader.releases,
+    serving: (hash, timeout) => up.serving(hash, timeout),
+  };
+}
+
+/** Every channel of `gitpaas up` a secret could reach: its HTTP answers (each release's logs too) and its files. */
+async function upChannels(up: Up): Promise<Channel[]> {
+  const ids = (await up.status()).reloader.releases.map((release) => release.id);
+  const http = await httpChannels([
+    ...['/status', '/metrics', '/api/state', '/logs'].map((path) => `${up.url}${path}`),
+    ...ids.map((id) => `${up.url}/logs?release=${id}`),
+  ]);
+  return [...http, ...(await stackFiles(up.paths))];
+}
+
 async function trigger(record: FaultCase, url: string, secret: string): Promise<void> {
   expect((await postSync(url, { secret })).status).toBe(202);
   expect((await postSync(url, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(202);
@@ -137,23 +161,9 @@ describe.concurrent(GROUP, () => {
     );
     await up.serving(base);
     const load = record.load(up.port, { connections: 1 });
-    await stirUp(record, {
-      remote,
-      server,
-      password: url.value,
-      paths: up.paths,
-      port: up.port,
-      syncFailing: async () => (await up.status()).sync.consecutiveFailures > 0,
-      releases: async () => (await up.status()).reloader.releases,
-      serving: (hash, timeout) => up.serving(hash, timeout),
-    });
+    await stirUp(record, deployedUp(up, remote, server, url.value));
     await trigger(record, `${up.url}/sync`, trig.value);
-    const ids = (await up.status()).reloader.releases.map((release) => release.id);
-    const http = await httpChannels([
-      ...['/status', '/metrics', '/api/state', '/logs'].map((path) => `${up.url}${path}`),
-      ...ids.map((id) => `${up.url}/logs?release=${id}`),
-    ]);
-    const channels = [...http, ...(await stackFiles(up.paths))];
+    const channels = await upChannels(up);
     expectPrinted(channels, /file REDACTED/);
     await finish(record, load, up.bin, channels, [url, trig]);
   });
@@ -212,22 +222,8 @@ describe.concurrent(GROUP, () => {
     });
     await up.serving(base);
     const load = record.load(up.port, { connections: 1 });
-    await stirUp(record, {
-      remote,
-      server,
-      password: file.value,
-      paths: up.paths,
-      port: up.port,
-      syncFailing: async () => (await up.status()).sync.consecutiveFailures > 0,
-      releases: async () => (await up.status()).reloader.releases,
-      serving: (hash, timeout) => up.serving(hash, timeout),
-    });
-    const ids = (await up.status()).reloader.releases.map((release) => release.id);
-    const http = await httpChannels([
-      ...['/status', '/metrics', '/api/state', '/logs'].map((path) => `${up.url}${path}`),
-      ...ids.map((id) => `${up.url}/logs?release=${id}`),
-    ]);
-    const channels = [...http, ...(await stackFiles(up.paths))];
+    await stirUp(record, deployedUp(up, remote, server, file.value));
+    const channels = await upChannels(up);
     expectPrinted(channels, /file REDACTED/);
     await finish(record, load, up.bin, channels, [file]);
   });
