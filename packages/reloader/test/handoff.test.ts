@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ReloaderOptions } from '../src/index.js';
 import { ReloaderHarness } from './harness.js';
-import { get, hash, type LoadResult, load, revisionOf } from './helpers.js';
+import { get, hash, load, revisionOf, tenSwitchesUnderLoad } from './helpers.js';
 
 const harness = new ReloaderHarness({ readyPath: '/healthz', drainTimeout: 5000 });
 afterEach(() => harness.cleanUp());
@@ -19,21 +19,7 @@ describe('handoff', () => {
     await reloader.start();
     expect(revisionOf(await get(port))).toBe(hash('v0'));
 
-    let done = false;
-    // Some requests are POSTs taking 150 ms, so switches happen with requests in flight on the
-    // old child that only the drain can save (the app dies on SIGTERM, and a POST is not retried).
-    const slowEvery = (n: number) => (n % 5 === 0 ? { path: '/?ms=150', body: `order ${n}` } : '/');
-    const clients: [Promise<LoadResult>, Promise<LoadResult>] = [
-      load(port, { until: () => done, keepAlive: true, concurrency: 4, path: slowEvery }),
-      load(port, { until: () => done, keepAlive: false, concurrency: 2, path: slowEvery }),
-    ];
-    for (let i = 1; i <= 10; i++) {
-      await layout.add(hash(`v${i}`));
-      await layout.flip(hash(`v${i}`));
-      await liveOn(hash(`v${i}`));
-    }
-    done = true;
-    const [keepAlive, fresh] = await Promise.all(clients);
+    const { keepAlive, fresh } = await tenSwitchesUnderLoad(port, layout, liveOn);
     expect(keepAlive.errors).toEqual([]);
     expect(fresh.errors).toEqual([]);
     expect(keepAlive.ok).toBeGreaterThan(10);

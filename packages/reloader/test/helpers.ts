@@ -143,6 +143,36 @@ export async function load(
   return result;
 }
 
+/**
+ * Switches the link through revisions v1…v10 (each waited live) while two clients load the port:
+ * one on keep-alive connections, one on a new connection per request. Every fifth request is a
+ * POST taking 150 ms, so switches happen with requests in flight on the old app that only the
+ * drain can save (the app dies on SIGTERM, and a POST is not retried).
+ */
+export async function tenSwitchesUnderLoad(
+  port: number,
+  layout: Layout,
+  liveOn: (revision: string) => Promise<unknown>,
+): Promise<{ keepAlive: LoadResult; fresh: LoadResult }> {
+  let done = false;
+  const slowEvery = (n: number) => (n % 5 === 0 ? { path: '/?ms=150', body: `order ${n}` } : '/');
+  const clients = Promise.all([
+    load(port, { until: () => done, keepAlive: true, concurrency: 4, path: slowEvery }),
+    load(port, { until: () => done, keepAlive: false, concurrency: 2, path: slowEvery }),
+  ]);
+  try {
+    for (let i = 1; i <= 10; i++) {
+      await layout.add(hash(`v${i}`));
+      await layout.flip(hash(`v${i}`));
+      await liveOn(hash(`v${i}`));
+    }
+  } finally {
+    done = true;
+  }
+  const [keepAlive, fresh] = await clients;
+  return { keepAlive, fresh };
+}
+
 /** A process is gone when /proc no longer shows it or it is a zombie nobody has reaped yet. */
 export function isAlive(pid: number): boolean {
   const info = readProcess(pid);

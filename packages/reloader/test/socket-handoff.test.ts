@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReloaderOptions } from '../src/index.js';
 import { ReloaderHarness } from './harness.js';
-import { APP, get, hash, type LoadResult, load, NODE, revisionOf } from './helpers.js';
+import { APP, get, hash, load, NODE, revisionOf, tenSwitchesUnderLoad } from './helpers.js';
 
 // --socket-handoff: connections go to the live app's own process (the hook in dist/app-hook.js),
 // so these tests need the package built, as the CLI tests do.
@@ -27,21 +27,9 @@ describe('socket handoff', () => {
     expect(revisionOf(first)).toBe(hash('v0'));
     expect(forwardedFor(first.body)).toBeNull();
 
-    let done = false;
-    // Every fifth request is a POST taking 150 ms, so switches happen with requests in flight on
-    // the old app's own connections, which it must finish before it is stopped.
-    const slowEvery = (n: number) => (n % 5 === 0 ? { path: '/?ms=150', body: `order ${n}` } : '/');
-    const clients: [Promise<LoadResult>, Promise<LoadResult>] = [
-      load(port, { until: () => done, keepAlive: true, concurrency: 4, path: slowEvery }),
-      load(port, { until: () => done, keepAlive: false, concurrency: 2, path: slowEvery }),
-    ];
-    for (let i = 1; i <= 10; i++) {
-      await layout.add(hash(`v${i}`));
-      await layout.flip(hash(`v${i}`));
-      await liveOn(hash(`v${i}`));
-    }
-    done = true;
-    const [keepAlive, fresh] = await Promise.all(clients);
+    // The POSTs in flight at a switch are on the old app's own connections here: it must finish
+    // them before it is stopped.
+    const { keepAlive, fresh } = await tenSwitchesUnderLoad(port, layout, liveOn);
     expect(keepAlive.errors).toEqual([]);
     expect(fresh.errors).toEqual([]);
     expect(keepAlive.ok).toBeGreaterThan(10);
