@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { type Logger, type Redactor, silentLogger } from '@gitpaas/core';
-import { SecretFile, verifySignature } from './signature.js';
+import { type Logger, silentLogger } from '@gitpaas/core';
+import { type SecretFile, verifySignature } from './signature.js';
 
 /** Whether an address is this host's own: 127.0.0.0/8, ::1, or either mapped into IPv6. */
 export function isLoopback(address: string | undefined): boolean {
@@ -56,12 +56,7 @@ export interface Guard {
  * POST /sync is protected: with `--trigger-secret-file`, a signature of the body made with the
  * secret (or the secret as a bearer token); without it, only callers on this host.
  */
-export function createGuard(
-  secretFile: string | undefined,
-  logger: Logger = silentLogger,
-  redactor?: Redactor,
-): Guard {
-  const secret = secretFile ? new SecretFile(secretFile, redactor) : null;
+export function createGuard(secret: SecretFile | null, logger: Logger = silentLogger): Guard {
   return {
     async check(req, body) {
       if (!secret) {

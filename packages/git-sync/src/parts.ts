@@ -26,10 +26,12 @@ export interface GitSyncBase {
   logger: Logger;
   /** Whether anything reads the metrics (GitSyncRuntime.metrics). */
   metrics: boolean;
+  /** `--trigger-secret-file`, read (and redacted) by whatever checks a signature. */
+  triggerSecret: SecretFile | null;
 }
 
 /** The collaborators of one git-sync, wired together from its options. */
-export interface GitSyncParts extends Omit<GitSyncBase, 'metrics'> {
+export interface GitSyncParts extends Omit<GitSyncBase, 'metrics' | 'triggerSecret'> {
   metrics: SyncMetrics;
   auth: Auth;
   layout: Layout;
@@ -63,10 +65,19 @@ export function gitSyncBase(input: GitSyncOptions & GitSyncRuntime): GitSyncBase
   const redactor = new Redactor();
   // The URL as given: options.repo has its credentials taken out.
   redactor.addUrl(rest.repo);
-  // The trigger secret is learnt now, before any app output passes through redact() (a read error is the trigger's to report).
-  if (options.triggerSecretFile)
-    void new SecretFile(options.triggerSecretFile, redactor).read().catch(() => {});
-  return { options, redactor, logger: redactingLogger(logger ?? silentLogger, redactor), metrics };
+  // One reader of --trigger-secret-file for POST /sync and the rollback endpoints; the secret is
+  // learnt now, before any app output passes through redact() (a read error is theirs to report).
+  const triggerSecret = options.triggerSecretFile
+    ? new SecretFile(options.triggerSecretFile, redactor)
+    : null;
+  void triggerSecret?.read().catch(() => {});
+  return {
+    options,
+    redactor,
+    logger: redactingLogger(logger ?? silentLogger, redactor),
+    metrics,
+    triggerSecret,
+  };
 }
 
 export function wireParts(base: GitSyncBase, owner: PartsOwner): GitSyncParts {
@@ -115,8 +126,7 @@ export function wireParts(base: GitSyncBase, owner: PartsOwner): GitSyncParts {
   });
   const trigger = createTrigger({
     ref: options.ref,
-    secretFile: options.triggerSecretFile,
-    redactor,
+    secret: base.triggerSecret,
     fanout: options.fanoutTargets,
     stopSignal: owner.stopSignal,
     syncNow: (reason) => owner.request(reason, true),
@@ -131,9 +141,23 @@ export function wireParts(base: GitSyncBase, owner: PartsOwner): GitSyncParts {
   });
   const rollbacks = new Rollbacks({ layout, state, events: owner.events, logger: log });
   addRollbackRoutes(routes, {
-    guard: createGuard(options.triggerSecretFile, log, redactor),
+    guard: createGuard(base.triggerSecret, log),
     rollback: (revision) => owner.rollback(revision),
     clear: () => owner.clearRollback(),
   });
-  return { ...base, metrics, auth, layout, state, gate, pipeline, hooks, report, routes, rollbacks };
+  return {
+    options,
+    redactor,
+    logger: log,
+    metrics,
+    auth,
+    layout,
+    state,
+    gate,
+    pipeline,
+    hooks,
+    report,
+    routes,
+    rollbacks,
+  };
 }

@@ -13,7 +13,7 @@ import {
   waitFor,
 } from '../test/helpers/index.js';
 import { resolveOptions } from './config.js';
-import { signBody } from './signature.js';
+import { SecretFile, signBody } from './signature.js';
 import { createTrigger, type Trigger } from './trigger.js';
 import {
   FANOUT_CONCURRENCY,
@@ -73,7 +73,7 @@ async function replica(targets: (self: number) => string[]) {
   const port = Number(new URL(server.url).port);
   trigger = createTrigger({
     ref: 'main',
-    secretFile,
+    secret: new SecretFile(secretFile),
     fanout: parseFanoutTargets(targets(port)),
     stopSignal: stop.signal,
     registry,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listen, makeTempDir, removeTempDirs, type TestServer } from '../test/helpers/index.js';
-import { signBody } from './signature.js';
+import { SecretFile, signBody } from './signature.js';
 import { createTrigger, isLoopback, refMatches, type Trigger, type TriggerOptions } from './trigger.js';
 
 const SECRET = 'hook-secret-4c1e';
@@ -132,7 +132,7 @@ describe('POST /sync', () => {
     const dir = await makeTempDir();
     const secretFile = join(dir, 'trigger-secret');
     await writeFile(secretFile, `${SECRET}\n`);
-    await start({ ref, secretFile });
+    await start({ ref, secret: new SecretFile(secretFile) });
     return secretFile;
   }
 

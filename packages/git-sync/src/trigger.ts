@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, type Redactor, silentLogger } from '@gitpaas/core';
+import { type Logger, silentLogger } from '@gitpaas/core';
 import type { Registry } from 'prom-client';
 import { fromLoopback } from './guard.js';
 import { metric } from './prom.js';
-import { SecretFile, verifySignature } from './signature.js';
+import { type SecretFile, verifySignature } from './signature.js';
 import { answerTooLarge, readBody } from './trigger-body.js';
 import { deliveryOf, Fanout, type FanoutTarget, FORWARDED_HEADER } from './trigger-fanout.js';
 
@@ -24,16 +24,14 @@ export interface TriggerOptions {
   /** `--ref`: push events for other branches or tags are acknowledged without a sync. */
   ref: string;
   /** `--trigger-secret-file`; without it only loopback callers are accepted. */
-  secretFile?: string;
-  /** Learns the trigger secret, so that it is redacted like git's credentials. */
-  redactor?: Redactor;
+  secret?: SecretFile | null;
   /** Starts a sync; called without waiting for it. */
   syncNow(reason: string): Promise<void>;
   /** Null: nothing can read the metrics, none are kept. */
   registry: Registry | null;
   logger?: Logger;
   maxBodyBytes?: number;
-  /** `--trigger-fanout`: accepted deliveries are re-sent to these (needs `secretFile`). */
+  /** `--trigger-fanout`: accepted deliveries are re-sent to these (needs `secret`). */
   fanout?: readonly FanoutTarget[];
   /** Ends the fan-out's requests (git-sync's stop). */
   stopSignal?: AbortSignal;
@@ -47,7 +45,7 @@ export interface Trigger {
 /** The `POST /sync` endpoint: a push notification from a forge (or anyone with the secret) syncs now. */
 export function createTrigger(options: TriggerOptions): Trigger {
   const { ref, syncNow, registry, logger = silentLogger, maxBodyBytes = MAX_TRIGGER_BODY } = options;
-  const secret = options.secretFile ? new SecretFile(options.secretFile, options.redactor) : null;
+  const secret = options.secret ?? null;
   const fanout =
     secret && options.fanout?.length
       ? new Fanout({ targets: options.fanout, registry, logger, stopSignal: options.stopSignal })
