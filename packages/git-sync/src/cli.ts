@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import type { Logger } from '@gitpaas/core';
-import { defineOptions, FlagError, parseOptions, renderHelp } from '@gitpaas/core';
-import { pino } from 'pino';
+import { createLogger, defineOptions, FlagError, parseOptions, renderHelp } from '@gitpaas/core';
 import { toGitSyncOptions } from './config.js';
 import { GitSyncError } from './errors.js';
 import { createGitSync } from './git-sync.js';
@@ -79,21 +77,8 @@ try {
 }
 
 // JSON lines on stderr, written synchronously so nothing is lost on exit (like kubernetes/git-sync).
-const verbose = Number(values.verbose ?? 0);
-const base = pino(
-  {
-    level: verbose >= 5 ? 'trace' : verbose >= 1 ? 'debug' : 'info',
-    base: { pid: process.pid },
-    name: 'git-sync',
-  },
-  pino.destination({ dest: 2, sync: true }),
-);
-const logger: Logger = {
-  debug: (msg, fields) => base.debug(fields ?? {}, msg),
-  info: (msg, fields) => base.info(fields ?? {}, msg),
-  warn: (msg, fields) => base.warn(fields ?? {}, msg),
-  error: (msg, fields) => base.error(fields ?? {}, msg),
-};
+// -v 1 and up add debug lines (the peer's levels above 1 add nothing more here).
+const logger = createLogger({ format: 'json', name: 'git-sync', debug: Number(values.verbose ?? 0) >= 1 });
 
 for (const note of v3Notes) logger.info(note);
 

@@ -293,7 +293,7 @@ export const options = defineOptions({
       default: 0,
       min: 0,
       group: 'Output',
-      help: 'log verbosity: 0 info, 1+ debug, 5+ trace',
+      help: 'log verbosity: 0 info, 1 and above debug',
     },
     { name: 'version', type: 'bool', default: false, group: 'Output', help: 'print the version and exit' },
     {
