@@ -1,4 +1,5 @@
-import pc from 'picocolors';
+import { createRequire } from 'node:module';
+import type pc from 'picocolors';
 import { type Redactor, redactStrings } from './redact.js';
 
 /** What the gitpaas libraries log through (they never print); pino, console or any four-method object fits. */
@@ -117,7 +118,9 @@ const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 function stderrStream(): LogStream {
   const colored = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
-  return { write: (text) => void process.stderr.write(text), colors: pc.createColors(colored) };
+  // Required here, not imported: a bin writing JSON lines never loads it (a CommonJS module costs ESM start-up).
+  const { createColors } = createRequire(import.meta.url)('picocolors') as typeof pc;
+  return { write: (text) => void process.stderr.write(text), colors: createColors(colored) };
 }
 
 function prettyLogger(options: LoggerOptions, component: string | undefined): ScopedLogger {

@@ -22,7 +22,7 @@ import { promClient } from './prom.js';
 import { readPublished, recordPublishedRef } from './publish.js';
 import { haveCommit } from './remote.js';
 import { ensureRepo } from './repo.js';
-import { type SyncReport, syncError } from './report.js';
+import { revisionsMayHaveChanged, type SyncReport, syncError } from './report.js';
 import { recover } from './retention.js';
 import type { RollbackRequest, RollbackResult, Rollbacks } from './rollback.js';
 import { nextWait } from './schedule.js';
@@ -287,10 +287,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
           );
       if (outcome.kind === 'noop' || outcome.kind === 'published') await this.reshaped();
       await this.report.succeeded(outcome, performance.now() - startedAt);
-      this.state.kept = (await this.pipeline.kept(ctx, config)).map(({ hash, since }) => ({
-        hash,
-        since: since.toISOString(),
-      }));
+      if (revisionsMayHaveChanged(outcome, this.state.syncCount <= 1)) await this.refreshKept(ctx, config);
       if (rollback) this.rollbacks.settle(rollback, outcome, this.gate?.rejected?.reason);
       return true;
     } catch (thrown) {
@@ -326,6 +323,14 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     };
   }
 
+  /** The pooled revisions status reports: read again only when a sync or a spare may have changed them. */
+  private async refreshKept(ctx: GitContext, config: SyncConfig): Promise<void> {
+    this.state.kept = (await this.pipeline.kept(ctx, config)).map(({ hash, since }) => ({
+      hash,
+      since: since.toISOString(),
+    }));
+  }
+
   /**
    * Between syncs, keeps a spare worktree ready so that the next revision costs its diff, even the
    * first one after a start. A sync asked for meanwhile interrupts it (it is made again later).
@@ -337,7 +342,9 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
     this.spareInterrupt = interrupt;
     const limit = deadline(this.options.syncTimeout, [this.stopController.signal, interrupt.signal]);
     try {
-      await this.pipeline.spare(await this.gitContext(limit.signal), this.syncConfig(), published);
+      const ctx = await this.gitContext(limit.signal);
+      const config = this.syncConfig();
+      if (await this.pipeline.spare(ctx, config, published)) await this.refreshKept(ctx, config);
     } catch (error) {
       this.logger.debug('no spare worktree', { error: String(error) });
     } finally {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BindAddress, controlServerOptions } from '@gitpaas/core';
 import type { Registry } from 'prom-client';
@@ -74,6 +74,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
  * are not ours. Clients trickling headers or a body are cut (core's controlServerOptions).
  */
 export async function listen(address: BindAddress, shown: string, routes: HttpRoutes): Promise<Server> {
+  // Loaded with --http-bind only: a git-sync without a server does not pay for node:http at start-up.
+  const { createServer } = await import('node:http');
   const server = createServer(controlServerOptions, (req, res) => {
     if (!routes.handle(req, res)) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });

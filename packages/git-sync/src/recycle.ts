@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { type Logger, silentLogger } from '@gitpaas/core';
@@ -227,7 +226,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       if (await exists(join(entry.admin, 'modules'))) return false;
       // Its mtime is when it left the link (retention stamps it): kept, the oldest go first.
       const retired = (await stat(dir)).mtime;
-      const id = randomBytes(6).toString('hex');
+      const id = await randomId();
       const target = join(poolDir, id);
       const admin = join(gitDir, 'worktrees', ADMIN_PREFIX + id);
       await mkdir(poolDir, { recursive: true });
@@ -304,7 +303,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       if (!recycle || keep > 0 || maxPool === 0 || (await pooled()).length > 0) return false;
       const published = join(worktreesDir, hash);
       if (submodules !== 'off' && (await exists(join(published, '.gitmodules')))) return false;
-      const id = randomBytes(6).toString('hex');
+      const id = await randomId();
       const building = join(gitDir, SPARE_DIR);
       // git names the admin record after the directory: the name retire() gives pooled trees.
       const dir = join(building, ADMIN_PREFIX + id);
@@ -336,4 +335,10 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       return true;
     },
   };
+}
+
+/** A pool entry's name; node:crypto is loaded when the first tree retires, not at start-up. */
+async function randomId(): Promise<string> {
+  const { randomBytes } = await import('node:crypto');
+  return randomBytes(6).toString('hex');
 }

@@ -59,9 +59,10 @@ export class SyncReport {
     const notPublished = outcome.kind === 'rejected' || outcome.kind === 'held';
     state.lastSyncOutcome = notPublished ? 'rejected' : outcome.kind;
     state.rejected = this.t.gate?.rejected ?? null;
-    state.revisions = (await listRevisions(layout, notPublished ? state.publishedHash : outcome.hash)).map(
-      (revision) => ({ hash: revision.hash, since: revision.since.toISOString() }),
-    );
+    if (revisionsMayHaveChanged(outcome, firstInProcess))
+      state.revisions = (await listRevisions(layout, notPublished ? state.publishedHash : outcome.hash)).map(
+        (revision) => ({ hash: revision.hash, since: revision.since.toISOString() }),
+      );
     if (outcome.kind === 'held') {
       metrics.observe('noop', durationMs / 1000);
       logger.debug('the ref still points at the rejected revision; waiting for it to move', {
@@ -166,4 +167,9 @@ export class SyncReport {
     });
     for (const hook of this.t.hooks) hook.send(hash);
   }
+}
+
+/** A poll that found nothing new and removed nothing left the revisions on disk as they were: no readdir per poll. */
+export function revisionsMayHaveChanged(outcome: SyncOutcome, firstInProcess: boolean): boolean {
+  return outcome.kind !== 'noop' || outcome.removed > 0 || firstInProcess;
 }

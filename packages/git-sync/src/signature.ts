@@ -1,6 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Redactor } from '@gitpaas/core';
 import { GitSyncError } from './errors.js';
 
@@ -29,6 +29,9 @@ const FORMATS: ReadonlyArray<{
 
 export const SIGNATURE_HEADERS = FORMATS.map((f) => f.header);
 
+/** node:crypto on the first signature: a git-sync that is never triggered does not load it at start-up. */
+const crypto = () => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+
 /**
  * Verifies a push notification against the shared secret: HMAC-SHA256 of the raw body for
  * GitHub, Gitea/Forgejo and the generic header, the plain token for GitLab and for
@@ -51,7 +54,7 @@ export function verifySignature(headers: IncomingHttpHeaders, body: Buffer, secr
       return { ok: false, reason: `${header} is not ${prefix}<64 hex digits>` };
     }
     const given = Buffer.from(value.slice(prefix.length), 'hex');
-    const expected = createHmac('sha256', secret).update(body).digest();
+    const expected = crypto().createHmac('sha256', secret).update(body).digest();
     return sameBytes(given, expected)
       ? { ok: true, format }
       : { ok: false, reason: `${header} does not match the body signed with the trigger secret` };
@@ -61,15 +64,15 @@ export function verifySignature(headers: IncomingHttpHeaders, body: Buffer, secr
 
 /** The signature a sender puts in `X-Gitpaas-Signature` (or GitHub's header). */
 export function signBody(body: Buffer | string, secret: Buffer | string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return `sha256=${crypto().createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 function sha256(data: Buffer): Buffer {
-  return createHash('sha256').update(data).digest();
+  return crypto().createHash('sha256').update(data).digest();
 }
 
 function sameBytes(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && crypto().timingSafeEqual(a, b);
 }
 
 /**

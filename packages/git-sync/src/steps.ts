@@ -21,8 +21,8 @@ export interface PipelineSteps extends SyncSteps {
   recover(ctx: GitContext, config: SyncConfig): Promise<void>;
   /** The revisions kept outside `.worktrees` for a rollback (--keep-revisions), newest first. */
   kept(ctx: GitContext, config: SyncConfig): Promise<PooledRevision[]>;
-  /** Keeps a spare worktree ready for the next revision once `hash` is published (recycling). */
-  spare(ctx: GitContext, config: SyncConfig, hash: string): Promise<void>;
+  /** Keeps a spare worktree ready for the next revision once `hash` is published (recycling); true when it made one. */
+  spare(ctx: GitContext, config: SyncConfig, hash: string): Promise<boolean>;
 }
 
 export interface PipelineOptions {
@@ -126,7 +126,7 @@ export function pipelineSteps({ gate, recycle, keep, registry, logger }: Pipelin
     kept: (ctx, config) => (pooling ? recycler(ctx, config).list() : Promise.resolve([])),
 
     async spare(ctx, config, hash) {
-      if (recycle) await recycler(ctx, config).spare(hash, ctx.signal);
+      return recycle ? recycler(ctx, config).spare(hash, ctx.signal) : false;
     },
   };
   return steps;

@@ -60,7 +60,8 @@ export const defaultSteps: SyncSteps = {
 };
 
 export type SyncOutcome =
-  | { kind: 'noop'; hash: string }
+  /** `removed`: worktrees the clean-up took away (the revisions on disk changed all the same). */
+  | { kind: 'noop'; hash: string; removed: number }
   | { kind: 'held'; hash: string }
   | { kind: 'published'; hash: string; worktree: string; previous: string | null }
   | { kind: 'rejected'; hash: string; worktree: string; reason: string; output: string };
@@ -140,10 +141,10 @@ async function sync(
       });
       await reshapeSubmodules(ctx, worktreePath(layout, hash), config);
     }
-    await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc, release);
+    const removed = await cleanup(ctx, layout, hash, config.staleWorktreeTimeout, config.gitGc, release);
     return repaired
       ? { kind: 'published', hash, worktree: repaired, previous: hash }
-      : { kind: 'noop', hash };
+      : { kind: 'noop', hash, removed };
   }
   if (steps.held(hash)) return { kind: 'held', hash };
   const worktree = await steps.makeWorktree(ctx, config, hash);

@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GitContext, runGit } from './git.js';
 import { type Layout, worktreePath } from './layout.js';
@@ -28,7 +29,7 @@ export async function checkPublished(ctx: GitContext, layout: Layout, hash: stri
   if (head !== hash) return { kind: 'changed', change: head ? `HEAD is now ${head}` : 'HEAD is unreadable' };
   const known = quiet.get(dir);
   // Taken before git looks: a deletion after this shows at the next poll.
-  const now = await stamps(dir, known?.dirs ?? (await trackedDirs(ctx, dir)));
+  const now = stamps(dir, known?.dirs ?? (await trackedDirs(ctx, dir)));
   if (known && now && sameStamps(known.stamps, now.stamps)) return { kind: 'intact' };
   quiet.delete(dir);
   const { stdout } = await runGit(ctx, ['ls-files', '--deleted', '-z'], {
@@ -77,17 +78,19 @@ async function trackedDirs(ctx: GitContext, dir: string): Promise<string[]> {
   return ['', ...stdout.split('\0').filter(Boolean)];
 }
 
-/** Their mtimes (ns) now; null when one is gone (then git looks at every file). */
-async function stamps(dir: string, dirs: string[]): Promise<Stamps | null> {
-  const times = await Promise.all(
-    dirs.map((name) =>
-      stat(join(dir, name), { bigint: true }).then(
-        (info) => (info.isDirectory() ? info.mtimeNs : null),
-        () => null,
-      ),
-    ),
-  );
-  return times.includes(null) ? null : { dirs, stamps: times as bigint[] };
+/**
+ * Their mtimes (ns) now; null when one is gone (then git looks at every file). One synchronous
+ * stat each, at every poll: a few µs apiece on the local volume the root is, where a promise per
+ * directory cost more CPU than the idle poll's git process (issue 15's idle figures).
+ */
+function stamps(dir: string, dirs: string[]): Stamps | null {
+  const times: bigint[] = [];
+  for (const name of dirs) {
+    const info = statSync(join(dir, name), { bigint: true, throwIfNoEntry: false });
+    if (!info?.isDirectory()) return null;
+    times.push(info.mtimeNs);
+  }
+  return { dirs, stamps: times };
 }
 
 function sameStamps(a: bigint[], b: bigint[]): boolean {
