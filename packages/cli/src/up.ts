@@ -114,7 +114,9 @@ export interface UpOptions {
  * called at any time, also while `start()` is still waiting for the first revision.
  */
 export function createUp({ config, logger = silentLogger, progress = noProgress() }: UpOptions): Up {
-  const gitSync = createGitSync({ ...config.sync, logger: logger.child('sync') });
+  // git-sync keeps metrics only when GET /metrics serves them (prom-client is ~10 MB of memory).
+  const metrics = Boolean(config.httpBind && config.httpMetrics);
+  const gitSync = createGitSync({ ...config.sync, logger: logger.child('sync'), metrics });
   // Every secret git-sync knows (URL credentials, password, password-file contents as re-read).
   const redact = (text: string) => gitSync.redact(text);
   // The reloader watches the link exactly where git-sync resolves it (--link relative to --root);
