@@ -86,7 +86,8 @@ async function trackedDirs(ctx: GitContext, dir: string): Promise<string[]> {
 function stamps(dir: string, dirs: string[]): Stamps | null {
   const times: bigint[] = [];
   for (const name of dirs) {
-    const info = statSync(join(dir, name), { bigint: true, throwIfNoEntry: false });
+    // git's clean relative names: a plain concatenation, not path.join (the poll's hottest line).
+    const info = statSync(name ? `${dir}/${name}` : dir, { bigint: true, throwIfNoEntry: false });
     if (!info?.isDirectory()) return null;
     times.push(info.mtimeNs);
   }
