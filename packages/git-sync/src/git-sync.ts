@@ -73,6 +73,8 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
   /** The next sync asked for by syncNow(), shared by every caller until it runs. */
   private pending: Deferred | null = null;
   private wake: (() => void) | null = null;
+  /** Whether the pool may lack a spare worktree: true after a publish, false once prepareSpare() looked. */
+  private spareWanted = true;
   private oneTime: OneTime | null = null;
   private recovered = false;
   /** What the first sync must redo for a changed --depth or --submodules (set at recovery). */
@@ -287,7 +289,11 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
           );
       if (outcome.kind === 'noop' || outcome.kind === 'published') await this.reshaped();
       await this.report.succeeded(outcome, performance.now() - startedAt);
-      if (revisionsMayHaveChanged(outcome, this.state.syncCount <= 1)) await this.refreshKept(ctx, config);
+      if (revisionsMayHaveChanged(outcome, this.state.syncCount <= 1)) {
+        await this.refreshKept(ctx, config);
+        // A publish may have used the spare (or left none yet): prepareSpare() looks once, not every poll.
+        this.spareWanted = true;
+      }
       if (rollback) this.rollbacks.settle(rollback, outcome, this.gate?.rejected?.reason);
       return true;
     } catch (thrown) {
@@ -337,7 +343,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
    */
   private async prepareSpare(): Promise<void> {
     const published = this.state.publishedHash;
-    if (!published) return;
+    if (!published || !this.spareWanted) return;
     const interrupt = new AbortController();
     this.spareInterrupt = interrupt;
     const limit = deadline(this.options.syncTimeout, [this.stopController.signal, interrupt.signal]);
@@ -345,6 +351,7 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
       const ctx = await this.gitContext(limit.signal);
       const config = this.syncConfig();
       if (await this.pipeline.spare(ctx, config, published)) await this.refreshKept(ctx, config);
+      this.spareWanted = false;
     } catch (error) {
       this.logger.debug('no spare worktree', { error: String(error) });
     } finally {

@@ -64,6 +64,44 @@ describe('worktree recycling through the sync loop', () => {
   });
 });
 
+/** A pooled tree marked as the spare (with kept revisions the pool holds those too). */
+const spareMarked = (root: string) =>
+  waitFor(
+    async () => {
+      const records = join(root, '.git', 'worktrees');
+      for (const name of await readdir(records).catch(() => [])) {
+        if ((await readdir(join(records, name))).includes('gitpaas-spare-tree')) return true;
+      }
+      return false;
+    },
+    { message: 'the spare worktree beside the kept revisions' },
+  );
+
+describe('worktree recycling with kept revisions (--keep-revisions, as gitpaas up)', () => {
+  it('keeps a spare beside the kept revisions: updates are recycled from the first one, and the spare is never a rollback target', async () => {
+    const { remote, root } = await syncFixture();
+    const gs = makeSync({ repo: remote.url, root, ref: 'main', period: 3_600_000, keepRevisions: 2 });
+    const publishes: PublishEvent[] = [];
+    gs.on('publish', (e) => publishes.push(e));
+    await gs.start();
+    await gs.syncNow('first');
+    const hashes = [await remote.hash()];
+    for (let i = 1; i <= 3; i++) {
+      await spareMarked(root);
+      hashes.push(await remote.commit({ [`f${i}.txt`]: `${i}\n`, 'README.md': `round ${i}\n` }));
+      await gs.syncNow(`round ${i}`);
+      const tree = join(root, '.worktrees', hashes[i]!);
+      expect(await git(tree, 'status', '--porcelain', '--ignored')).toBe('');
+      expect(await git(tree, 'ls-files', '-s')).toBe(await git(remote.work, 'ls-files', '-s'));
+    }
+    expect(publishes.map((p) => p.recycled)).toEqual([false, true, true, true]);
+    // The kept revisions are the retired ones, newest first; the spare trees became revisions.
+    expect(gs.status().kept.map((k) => k.hash)).toEqual([hashes[2], hashes[1], hashes[0]]);
+    expect((await gs.rollback(hashes[1])).hash).toBe(hashes[1]);
+    expect(await git(join(root, '.worktrees', hashes[1]!), 'rev-parse', 'HEAD')).toBe(hashes[1]);
+  });
+});
+
 describe('worktree recycling and retention', () => {
   it('never recycles a worktree --stale-worktree-timeout still keeps', async () => {
     const { remote, root } = await syncFixture();

@@ -60,8 +60,9 @@ export interface Recycler {
   clean(signal?: AbortSignal): Promise<string | null>;
   /**
    * Keeps a worktree ready so that even the first update after a start is a reset, not a full
-   * checkout: when the pool is empty (recycling, no kept revisions), checks out `hash` (the
-   * published revision) outside the pool and moves it in whole. False when there was no need.
+   * checkout: when no pooled tree could serve the next revision (none beyond the kept revisions),
+   * checks out `hash` (the published revision) outside the pool and moves it in whole, marked as
+   * the spare (never listed as a kept revision). False when there was no need or no room.
    */
   spare(hash: string, signal?: AbortSignal): Promise<boolean>;
 }
@@ -83,6 +84,8 @@ interface Entry {
 interface Pooled extends Entry {
   hash: string | null;
   since: Date;
+  /** Checked out ahead for the next revision (spare()): not a kept revision, never rolled back to. */
+  spare: boolean;
 }
 
 const ADMIN_PREFIX = 'gitpaas-recycle-';
@@ -91,6 +94,8 @@ const SETTLED = 'gitpaas-index-settled';
 
 /** Where a spare worktree is checked out before it joins the pool whole (a stop leaves it here). */
 const SPARE_DIR = 'gitpaas-spare';
+/** In a pooled tree's admin dir while it is the spare; removed when take() uses it. */
+const SPARE_MARK = 'gitpaas-spare-tree';
 
 /** Where retired worktrees wait by default: inside the repository, outside `.worktrees`. */
 export function recyclePoolDir(gitDir: string): string {
@@ -168,9 +173,17 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       }
       const head = (await readFile(join(entry.admin, 'HEAD'), 'utf8').catch(() => '')).trim();
       const since = (await stat(dir).catch(() => null))?.mtime ?? new Date(0);
-      out.push({ ...entry, hash: /^[0-9a-f]{40,64}$/.test(head) ? head : null, since });
+      const spare = await exists(join(entry.admin, SPARE_MARK));
+      out.push({ ...entry, hash: /^[0-9a-f]{40,64}$/.test(head) ? head : null, since, spare });
     }
     return out.sort((a, b) => a.since.getTime() - b.since.getTime());
+  };
+
+  /** The tree a revision not in the pool is made from: the spare, else the oldest beyond the kept revisions. */
+  const recyclable = (waiting: Pooled[]): Pooled | undefined => {
+    const spare = waiting.find((entry) => entry.spare);
+    const revisions = waiting.filter((entry) => !entry.spare);
+    return spare ?? (revisions.length > keep ? revisions[0] : undefined);
   };
 
   const discard = async (dir: string) => {
@@ -190,7 +203,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
 
     async list() {
       return (await entries())
-        .filter((entry) => entry.hash !== null)
+        .filter((entry) => entry.hash !== null && !entry.spare)
         .map((entry) => ({ hash: entry.hash!, since: entry.since }))
         .reverse();
     },
@@ -246,20 +259,26 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     },
 
     async clean(signal) {
-      if (!recycle || keep > 0) return null;
-      const [oldest] = await entries();
-      if (!oldest) return null;
-      await git(oldest.dir, ['clean', '-ffdxq'], signal);
-      return oldest.dir;
+      if (!recycle) return null;
+      const entry = recyclable(await entries());
+      if (!entry) return null;
+      // A spare is a fresh checkout: nothing to clean. A kept revision's build output stays until take() needs its tree.
+      if (entry.spare) return entry.dir;
+      if (keep > 0) return null;
+      await git(entry.dir, ['clean', '-ffdxq'], signal);
+      return entry.dir;
     },
 
     async take(hash, signal, cleaned = null) {
       const target = join(worktreesDir, hash);
       if (await exists(target)) return null;
       const waiting = await entries();
-      const same = waiting.find((entry) => entry.hash === hash);
-      // Another hash's tree is reset only beyond the kept revisions, the oldest first.
-      const entry = same ?? (recycle && waiting.length > keep ? waiting[0] : undefined);
+      // A kept tree of this hash first: it has the build's output, the spare does not.
+      const same =
+        waiting.find((entry) => entry.hash === hash && !entry.spare) ??
+        waiting.find((entry) => entry.hash === hash);
+      // Another hash's tree: the spare, else one beyond the kept revisions, the oldest first.
+      const entry = same ?? (recycle ? recyclable(waiting) : undefined);
       if (entry) {
         const { dir } = entry;
         const started = performance.now();
@@ -267,7 +286,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
           await git(dir, ['reset', '--hard', '-q', hash, '--'], signal);
           // -ff: also nested repositories someone left behind; -x: ignored files too. A kept tree
           // of this very hash keeps what its build made (node_modules…): a rollback reuses it.
-          if (entry !== same && dir !== cleaned) await git(dir, ['clean', '-ffdxq'], signal);
+          if (entry !== same && !entry.spare && dir !== cleaned) await git(dir, ['clean', '-ffdxq'], signal);
         } catch (error) {
           if (signal?.aborted) throw error;
           logger.warn(`recycling a worktree failed, checking out fresh: ${(error as Error).message}`, {
@@ -287,6 +306,8 @@ export function createRecycler(options: RecyclerOptions): Recycler {
             return null;
           await rm(admin, { recursive: true, force: true });
         }
+        // From here on a revision like any other: it retires as a kept one.
+        if (entry.spare) await rm(join(entry.admin, SPARE_MARK), { force: true });
         await rename(entry.admin, admin);
         await relink(target, admin, entry.style, dir);
         await rename(dir, target);
@@ -300,7 +321,10 @@ export function createRecycler(options: RecyclerOptions): Recycler {
     },
 
     async spare(hash, signal) {
-      if (!recycle || keep > 0 || maxPool === 0 || (await pooled()).length > 0) return false;
+      if (!recycle || maxPool === 0) return false;
+      // One spare at a time, and none while a pooled tree beyond the kept revisions can serve.
+      const waiting = await entries();
+      if (waiting.length >= maxPool || recyclable(waiting)) return false;
       const published = join(worktreesDir, hash);
       if (submodules !== 'off' && (await exists(join(published, '.gitmodules')))) return false;
       const id = await randomId();
@@ -327,6 +351,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
         return false;
       }
       await writeFile(join(entry.admin, SETTLED), '');
+      await writeFile(join(entry.admin, SPARE_MARK), '');
       await mkdir(poolDir, { recursive: true });
       await relink(target, entry.admin, 'root', dir);
       await rename(dir, target);
