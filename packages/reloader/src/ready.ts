@@ -5,8 +5,13 @@ import { type ChildExit, describeExit } from './child.js';
 import { ReloaderError } from './errors.js';
 import { formatMs } from './format.js';
 
-/** Probes start fast (most apps listen within tens of ms) and slow down to 150 ms. */
-const FIRST_POLL_MS = 10;
+/**
+ * Probes every 10 ms for the first second (most apps listen within it, and each probe of the
+ * ladder's later steps was time the new revision waited after it was ready), then slow down to
+ * 150 ms. A refused connect costs the app nothing.
+ */
+const FAST_POLL_MS = 10;
+const FAST_FOR_MS = 1000;
 const MAX_POLL_MS = 150;
 const ATTEMPT_TIMEOUT_MS = 2000;
 
@@ -28,7 +33,8 @@ export async function waitReady(input: ReadyInput): Promise<void> {
     exit = e;
   });
   let last = 'nothing answered yet';
-  let pause = FIRST_POLL_MS;
+  const started = performance.now();
+  let pause = FAST_POLL_MS;
   try {
     for (;;) {
       input.signal.throwIfAborted();
@@ -46,7 +52,7 @@ export async function waitReady(input: ReadyInput): Promise<void> {
         );
       }
       await sleep(pause, limit.signal);
-      pause = Math.min(MAX_POLL_MS, pause * 1.25);
+      if (performance.now() - started >= FAST_FOR_MS) pause = Math.min(MAX_POLL_MS, pause * 1.25);
     }
   } finally {
     limit.clear();
