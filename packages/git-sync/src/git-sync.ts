@@ -233,13 +233,16 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
         break;
       }
       if (this.pending || this.rollbacks.queued) continue;
+      // The period runs from the sync's end: the spare tree is made within it, not before it.
+      const syncEnded = performance.now();
       if (result === true) await this.prepareSpare();
       if (this.stopped) break;
       if (this.pending || this.rollbacks.queued) continue;
-      const delay = nextWait(this.options, this.state, result === true);
+      const period = nextWait(this.options, this.state, result === true);
+      const delay = period === null ? null : Math.max(0, period - (performance.now() - syncEnded));
       this.state.state = delay === null ? 'idle' : 'waiting';
       this.state.nextSyncAt = delay === null ? null : new Date(Date.now() + delay).toISOString();
-      this.state.nextSyncDelayMs = delay;
+      this.state.nextSyncDelayMs = period;
       await this.sleep(delay);
     }
   }
