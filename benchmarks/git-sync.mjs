@@ -152,9 +152,11 @@ async function update(tool, ctx) {
 }
 
 async function startDaemons(ctx, period) {
+  const traced = {};
   for (const tool of TOOLS) {
     const root = join(ctx.base, `root-${tool}`);
     const trace = join(ctx.base, `${tool}.trace`);
+    traced[tool] = readTrace(trace).length;
     const group = startDaemon({
       tool,
       bins: { peer: PEER, before: BEFORE },
@@ -172,6 +174,13 @@ async function startDaemons(ctx, period) {
     while (!linkOf(root)?.endsWith(ctx.hash)) {
       if (!group.alive) throw new Error(`${tool} exited: ${group.lines.slice(-3).join(' | ')}`);
       if (performance.now() > end) throw new Error(`${tool} did not publish ${ctx.hash}`);
+      await sleep(20);
+    }
+    // A restarted tool finds its link in place: its start-up sync must have begun before the next
+    // push, or that sync (not the SIGHUP) publishes the push and the update is never seen.
+    while (readTrace(ctx.daemons[tool].trace).length <= traced[tool]) {
+      if (!group.alive) throw new Error(`${tool} exited: ${group.lines.slice(-3).join(' | ')}`);
+      if (performance.now() > end) throw new Error(`${tool} ran no git after its start`);
       await sleep(20);
     }
     await settled(group.child.pid);

@@ -333,6 +333,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
       const dir = join(building, ADMIN_PREFIX + id);
       const target = join(poolDir, id);
       const started = performance.now();
+      let settledIndex = false;
       try {
         await rm(building, { recursive: true, force: true });
         await git(root, ['worktree', 'add', '--force', '--detach', '--quiet', dir, hash], signal);
@@ -340,8 +341,13 @@ export function createRecycler(options: RecyclerOptions): Recycler {
         // as git is usually built: refreshed within the checkout's second, every entry stays
         // "racily clean" and the reset that uses this tree re-reads them all (180 ms instead of 62
         // for 10k files). The spare is made in the background: waiting for the next second is free.
+        // A sync asked for meanwhile ends the wait: the whole checkout joins the pool unsettled (a
+        // slower reset) rather than being thrown away for a full checkout.
         await sleep(1000 - (Date.now() % 1000), signal);
-        await git(dir, ['update-index', '-q', '--refresh'], signal);
+        if (!signal?.aborted) {
+          await git(dir, ['update-index', '-q', '--refresh'], signal);
+          settledIndex = true;
+        }
       } catch (error) {
         // The half-made tree and git's record of it (locked while `worktree add` ran).
         await rm(building, { recursive: true, force: true });
@@ -355,7 +361,7 @@ export function createRecycler(options: RecyclerOptions): Recycler {
         await rm(building, { recursive: true, force: true });
         return false;
       }
-      await writeFile(join(entry.admin, SETTLED), '');
+      if (settledIndex) await writeFile(join(entry.admin, SETTLED), '');
       await writeFile(join(entry.admin, SPARE_MARK), '');
       await mkdir(poolDir, { recursive: true });
       await relink(target, entry.admin, 'root', dir);
