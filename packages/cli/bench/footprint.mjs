@@ -110,7 +110,9 @@ try {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const base = median(results['idle node:http server'].map((r) => r.rssMb));
-console.log(`\nIdle footprint, ${IDLE_S} s after 5 s of settling, median of ${ROUNDS} (node ${process.version})`);
+console.log(
+  `\nIdle footprint, ${IDLE_S} s after 5 s of settling, median of ${ROUNDS} (node ${process.version})`,
+);
 console.log('| process | RSS MB | × idle node:http server | CPU % of a core |');
 console.log('| --- | --- | --- | --- |');
 for (const [name] of targets) {
