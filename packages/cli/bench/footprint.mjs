@@ -6,17 +6,17 @@
 // Env: BENCH_IDLE_S (seconds measured after 5 s of settling, default 20), BENCH_ROUNDS (3),
 //      BENCH_BEFORE=<an older build's packages/cli/dist/cli.js> (measured beside this one).
 import { spawn } from 'node:child_process';
-import { cp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { freePort, git, makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
+import { freePort, makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
+import { helloRemote } from './hello-remote.mjs';
 
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLK_TCK = 100;
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const hello = fileURLToPath(new URL('../dist/examples/hello/', import.meta.url));
 const dir = await makeTempDir('gitpaas-footprint-');
 const children = new Set();
 
@@ -63,15 +63,7 @@ async function served(port) {
   }
 }
 
-const bare = join(dir, 'app.git');
-const clone = join(dir, 'work');
-await git(dir, 'init', '-q', '--bare', '--initial-branch=main', bare);
-await git(dir, 'init', '-q', '--initial-branch=main', clone);
-await cp(hello, clone, { recursive: true });
-await git(clone, 'add', '-A');
-await git(clone, 'commit', '-qm', 'seed');
-await git(clone, 'remote', 'add', 'origin', bare);
-await git(clone, 'push', '-q', 'origin', 'main');
+const { bare } = await helloRemote(dir);
 
 const targets = [['idle node:http server', null]];
 targets.push(['gitpaas up', cli]);

@@ -5,18 +5,18 @@
 //            seed's `git pull; sleep` loop and kubernetes/git-sync do)
 //   trigger  the push is followed by POST /sync, what a forge webhook does
 // Usage: node bench/push-to-live.mjs [pushes per mode, default 8]   (after `pnpm build`)
-import { cp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort, git, makeTempDir, removeTempDirs, waitFor } from '@gitpaas/test-utils';
 import { execa } from 'execa';
+import { helloRemote } from './hello-remote.mjs';
 
 const PUSHES = Number(process.argv[2] ?? 8);
 const PERIOD_MS = 2000;
 const DEADLINE_MS = 60_000;
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const hello = fileURLToPath(new URL('../dist/examples/hello/', import.meta.url));
 const dir = await makeTempDir('gitpaas-bench-');
 
 async function served(port) {
@@ -35,15 +35,7 @@ const percentile = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 };
 
-const bare = join(dir, 'app.git');
-const clone = join(dir, 'work');
-await git(dir, 'init', '-q', '--bare', '--initial-branch=main', bare);
-await git(dir, 'init', '-q', '--initial-branch=main', clone);
-await cp(hello, clone, { recursive: true });
-await git(clone, 'add', '-A');
-await git(clone, 'commit', '-qm', 'seed');
-await git(clone, 'remote', 'add', 'origin', bare);
-await git(clone, 'push', '-q', 'origin', 'main');
+const { bare, clone } = await helloRemote(dir);
 
 const port = await freePort();
 const httpBind = `127.0.0.1:${await freePort()}`;
