@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** After a 413, what is still read and dropped so the client can read the answer (bytes, then time). */
-export const LINGER_BYTES = 4 * 1024 * 1024;
+/**
+ * After a 413, what is still read and dropped so the client can read the answer (bytes, then
+ * time). Closing with the client's bytes unread makes the kernel reset the connection, and a reset
+ * can take the answer with it: a careless client streaming tens of MiB at loopback speed must be
+ * read to its end, so the time is the real bound (4 MiB lost the answer now and then, under load).
+ */
+export const LINGER_BYTES = 256 * 1024 * 1024;
 export const LINGER_MS = 5000;
 
 /**
