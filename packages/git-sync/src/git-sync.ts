@@ -22,7 +22,7 @@ import { promClient } from './prom.js';
 import { readPublished, recordPublishedRef } from './publish.js';
 import { haveCommit } from './remote.js';
 import { ensureRepo } from './repo.js';
-import { revisionsMayHaveChanged, type SyncReport, syncError } from './report.js';
+import { type SyncReport, syncError } from './report.js';
 import { recover } from './retention.js';
 import type { RollbackRequest, RollbackResult, Rollbacks } from './rollback.js';
 import { nextWait } from './schedule.js';
@@ -291,8 +291,8 @@ class GitSyncRunner extends Emitter<GitSyncEvents> implements GitSync {
             announced,
           );
       if (outcome.kind === 'noop' || outcome.kind === 'published') await this.reshaped();
-      await this.report.succeeded(outcome, performance.now() - startedAt);
-      if (revisionsMayHaveChanged(outcome, this.state.syncCount <= 1)) {
+      const revisionsChanged = await this.report.succeeded(outcome, performance.now() - startedAt);
+      if (revisionsChanged) {
         await this.refreshKept(ctx, config);
         // A publish may have used the spare (or left none yet): prepareSpare() looks once, not every poll.
         this.spareWanted = true;

@@ -50,7 +50,8 @@ export function syncError(thrown: unknown, redactor: Redactor): GitSyncError {
 export class SyncReport {
   constructor(private readonly t: ReportTargets) {}
 
-  async succeeded(outcome: SyncOutcome, durationMs: number): Promise<void> {
+  /** Records a successful sync; true when the revisions on disk may have changed (the caller re-reads its own list of them). */
+  async succeeded(outcome: SyncOutcome, durationMs: number): Promise<boolean> {
     const { state, metrics, logger, options, layout } = this.t;
     const firstInProcess = state.syncCount === 0;
     const now = new Date().toISOString();
@@ -59,7 +60,8 @@ export class SyncReport {
     const notPublished = outcome.kind === 'rejected' || outcome.kind === 'held';
     state.lastSyncOutcome = notPublished ? 'rejected' : outcome.kind;
     state.rejected = this.t.gate?.rejected ?? null;
-    if (revisionsMayHaveChanged(outcome, firstInProcess))
+    const revisionsChanged = revisionsMayHaveChanged(outcome, firstInProcess);
+    if (revisionsChanged)
       state.revisions = (await listRevisions(layout, notPublished ? state.publishedHash : outcome.hash)).map(
         (revision) => ({ hash: revision.hash, since: revision.since.toISOString() }),
       );
@@ -68,7 +70,7 @@ export class SyncReport {
       logger.debug('the ref still points at the rejected revision; waiting for it to move', {
         hash: outcome.hash,
       });
-      return;
+      return revisionsChanged;
     }
     if (outcome.kind === 'rejected') {
       metrics.observe('error', durationMs / 1000);
@@ -78,7 +80,7 @@ export class SyncReport {
         output: outcome.output,
       });
       this.t.events.emit('reject', { hash: outcome.hash, reason: outcome.reason, output: outcome.output });
-      return;
+      return revisionsChanged;
     }
     const changed = outcome.kind === 'published';
     state.syncCount++;
@@ -111,6 +113,7 @@ export class SyncReport {
     // Like kubernetes/git-sync, the first sync of a process counts as a publish (hooks, touch file).
     if (changed || firstInProcess) await this.published(outcome.hash, changed, durationMs);
     this.t.events.emit('sync', { hash: outcome.hash, changed, durationMs });
+    return revisionsChanged;
   }
 
   /** Records a failed sync; true when it was the last failure allowed (the loop stops). */
@@ -170,6 +173,6 @@ export class SyncReport {
 }
 
 /** A poll that found nothing new and removed nothing left the revisions on disk as they were: no readdir per poll. */
-export function revisionsMayHaveChanged(outcome: SyncOutcome, firstInProcess: boolean): boolean {
+function revisionsMayHaveChanged(outcome: SyncOutcome, firstInProcess: boolean): boolean {
   return outcome.kind !== 'noop' || outcome.removed > 0 || firstInProcess;
 }
